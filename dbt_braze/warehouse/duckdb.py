@@ -1,0 +1,128 @@
+"""DuckDB, the embedded default: one database file, opened by one process at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from dbt_braze.errors import LockError, WarehouseError
+from dbt_braze.warehouse.base import Warehouse
+
+_locks: set[str] = set()
+_locks_guard = threading.Lock()
+_INSERT_CHUNK = 500
+
+
+class DuckDBWarehouse(Warehouse):
+    type = "duckdb"
+    param = "?"
+    text_type = "varchar"
+
+    def __init__(self, credentials: Any, base_dir: Path | None = None) -> None:
+        import duckdb
+
+        self._duckdb = duckdb
+        path = credentials.path
+        if path != ":memory:" and not Path(path).is_absolute() and base_dir is not None:
+            path = str(base_dir / path)
+        self.path = path
+        try:
+            self.conn = duckdb.connect(path)
+        except duckdb.Error as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise LockError(
+                    f"the DuckDB file {path} is in use by another process",
+                    hint="Wait for the other dbt or dbt-braze command to finish, then rerun.",
+                ) from None
+            raise WarehouseError(f"cannot open DuckDB file {path}: {text}") from None
+        self.conn.execute("begin transaction")
+        self._held: set[str] = set()
+
+    def _error(self, exc: Exception, sql: str) -> WarehouseError:
+        return WarehouseError(f"DuckDB: {exc}", hint=f"while running: {sql[:200]}")
+
+    def columns(self, schema: str, name: str) -> list[str] | None:
+        rows = self.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            (schema, name),
+        )
+        return [r[0] for r in rows] or None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            result = self.conn.execute(sql, list(params))
+            return result.fetchall() if result.description else []
+        except self._duckdb.Error as exc:
+            self.rollback()
+            raise self._error(exc, sql) from None
+
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), batch_size: int = 5000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # A cursor of its own, so state writes on the main connection can commit meanwhile.
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, list(params))
+            while True:
+                rows = cursor.fetchmany(batch_size)
+                if not rows:
+                    break
+                yield rows
+        except self._duckdb.Error as exc:
+            raise self._error(exc, sql) from None
+        finally:
+            cursor.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            result = self.conn.execute(sql, list(params))
+            row = result.fetchone() if result.description else None
+            return int(row[0]) if row and isinstance(row[0], int) else -1
+        except self._duckdb.Error as exc:
+            self.rollback()
+            raise self._error(exc, sql) from None
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        column_list = ", ".join(self.quote(c) for c in columns)
+        one = "(" + ", ".join("?" for _ in columns) + ")"
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start : start + _INSERT_CHUNK]
+            sql = f"insert into {table} ({column_list}) values " + ", ".join(one for _ in chunk)
+            self.execute(sql, [v for row in chunk for v in row])
+
+    def commit(self) -> None:
+        self.conn.execute("commit")
+        self.conn.execute("begin transaction")
+
+    def rollback(self) -> None:
+        with contextlib.suppress(self._duckdb.Error):
+            self.conn.execute("rollback")
+        self.conn.execute("begin transaction")
+
+    def try_lock(self, key: str) -> bool:
+        # Another process cannot open the file at all; threads of this one share this set.
+        with _locks_guard:
+            if key in _locks:
+                return False
+            _locks.add(key)
+            self._held.add(key)
+            return True
+
+    def unlock(self, key: str) -> None:
+        with _locks_guard:
+            _locks.discard(key)
+            self._held.discard(key)
+
+    def close(self) -> None:
+        for key in list(self._held):
+            self.unlock(key)
+        with contextlib.suppress(self._duckdb.Error):
+            self.conn.execute("commit")
+        self.conn.close()

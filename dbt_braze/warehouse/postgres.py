@@ -1,0 +1,148 @@
+"""Postgres through psycopg2 (dbt-postgres' own driver): named cursors stream, COPY writes."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from dbt_braze.errors import WarehouseError
+from dbt_braze.warehouse.base import Warehouse
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = value if isinstance(value, str) else str(value)
+    return (
+        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+class PostgresWarehouse(Warehouse):
+    type = "postgres"
+    param = "%s"
+
+    def __init__(self, credentials: Any, application_name: str = "dbt-braze") -> None:
+        options = {
+            "host": credentials.host,
+            "port": credentials.port,
+            "user": credentials.user,
+            "password": credentials.password,
+            "dbname": credentials.database,
+            "connect_timeout": credentials.connect_timeout or 10,
+            "application_name": application_name,
+        }
+        if getattr(credentials, "sslmode", None):
+            options["sslmode"] = credentials.sslmode
+        try:
+            self.conn = psycopg2.connect(**options)
+        except psycopg2.Error as exc:
+            raise WarehouseError(
+                f"cannot connect to Postgres at {credentials.host}:{credentials.port} "
+                f"as {credentials.user}: {str(exc).strip().splitlines()[0]}",
+                hint="Check the target in profiles.yml and that the server is up.",
+            ) from None
+        self._cursors = 0
+
+    def _error(self, exc: psycopg2.Error, sql: str) -> WarehouseError:
+        message = (exc.pgerror or str(exc)).strip()
+        return WarehouseError(f"Postgres: {message}", hint=f"while running: {sql[:200]}")
+
+    def columns(self, schema: str, name: str) -> list[str] | None:
+        rows = self.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (schema, name),
+        )
+        return [r[0] for r in rows] or None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return cur.fetchall() if cur.description else []
+        except psycopg2.Error as exc:
+            self.conn.rollback()
+            raise self._error(exc, sql) from None
+
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), batch_size: int = 5000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # A named cursor keeps the result on the server; WITH HOLD lets state commits on
+        # this connection go on while the stream is open.
+        self._cursors += 1
+        cur = self.conn.cursor(name=f"dbt_braze_{self._cursors}", withhold=True)
+        cur.itersize = batch_size
+        try:
+            cur.execute(sql, tuple(params))
+            self.conn.commit()
+            while True:
+                rows = cur.fetchmany(batch_size)
+                if not rows:
+                    break
+                yield rows
+        except psycopg2.Error as exc:
+            self.conn.rollback()
+            raise self._error(exc, sql) from None
+        finally:
+            with contextlib.suppress(psycopg2.Error):
+                cur.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return cur.rowcount
+        except psycopg2.Error as exc:
+            self.conn.rollback()
+            raise self._error(exc, sql) from None
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write("\t".join(_copy_value(v) for v in row))
+            buffer.write("\n")
+        buffer.seek(0)
+        column_list = ", ".join(self.quote(c) for c in columns)
+        sql = f"copy {table} ({column_list}) from stdin"
+        try:
+            with self.conn.cursor() as cur:
+                cur.copy_expert(sql, buffer)
+        except psycopg2.Error as exc:
+            self.conn.rollback()
+            raise self._error(exc, sql) from None
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def try_lock(self, key: str) -> bool:
+        # Session-level advisory lock: released when this connection ends, even on SIGKILL.
+        rows = self.query("select pg_try_advisory_lock(%s)", (_lock_id(key),))
+        self.conn.commit()
+        return bool(rows[0][0])
+
+    def unlock(self, key: str) -> None:
+        self.query("select pg_advisory_unlock(%s)", (_lock_id(key),))
+        self.conn.commit()
+
+    def close(self) -> None:
+        if not self.conn.closed:
+            self.conn.close()
