@@ -115,15 +115,6 @@ class Emulator:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the CLI uses this)."""
-        handler = type("Handler", (_Handler,), {"app": self.app})
-        self._server = _Server((self.settings.host, self.settings.port), handler)
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self._server.server_close()
-
     def stop(self) -> None:
         """Stop serving and free the port."""
         if self._server is not None:
