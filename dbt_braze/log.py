@@ -68,6 +68,7 @@ class _JsonFormatter(logging.Formatter):
 
 def setup(*, log_format: str = "text", quiet: bool = False, debug: bool = False) -> None:
     """Configure the console handler once per process (the CLI calls this)."""
+    logging.raiseExceptions = False  # a closed pipe (`| head`) must not print tracebacks
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stdout)

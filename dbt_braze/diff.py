@@ -1,0 +1,134 @@
+"""The diff, written as SQL for the warehouse to run: only its result leaves the warehouse.
+
+A users diff compares each row's mapped columns, as canonical text, with the state table
+(null-safe); an events or purchases diff is the rows whose key is not in the ledger. Both flag
+invalid rows (null or duplicate key) so they are reported, never sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dbt_braze.config import SyncConfig
+from dbt_braze.state import KEY
+from dbt_braze.warehouse import Warehouse
+
+NULL_ID, DUPLICATE_ID, NEW, CHANGED = "null_id", "duplicate_id", "new", "changed"
+
+
+def key_expression(wh: Warehouse, config: SyncConfig) -> str:
+    """The text that names a user (or an event) in state: the identifier, alias with label."""
+    ident = config.identifier
+    if config.type != "users":
+        return wh.text(wh.quote(config.key_column))
+    name = wh.text(wh.quote(ident.column))
+    if ident.kind != "user_alias":
+        return name
+    if ident.alias_label_column:
+        label = wh.text(wh.quote(ident.alias_label_column))
+    else:
+        label = "'" + (ident.alias_label or "").replace("'", "''") + "'"
+    return f"({label} || chr(31) || {name})"
+
+
+@dataclass(frozen=True)
+class UsersDiff:
+    """The SQL of one users model's diff, and how to read its rows."""
+
+    sql: str
+    columns: list[str]  # the model columns selected, in order, after kind and key
+    attributes: list[str]  # Braze attribute of each mapped column, same order
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def users_diff(
+    wh: Warehouse,
+    config: SyncConfig,
+    relation: str,
+    mapping: dict[str, str],
+    state: str | None,
+    state_columns: list[str],
+    full_refresh: bool = False,
+) -> UsersDiff:
+    """Rows that are new, changed or invalid, with one changed-flag per attribute.
+
+    Each row: kind, key, typed values..., text values..., changed flags...
+    `state` is None when no state table exists yet (plan before a first sync).
+    """
+    q = wh.quote
+    cols = list(mapping)
+    attrs = [mapping[c] for c in cols]
+    src_cols = ", ".join(f"{q(c)} as v{i}" for i, c in enumerate(cols))
+    src_text = ", ".join(f"{wh.text(q(c))} as t{i}" for i, c in enumerate(cols))
+    sel_src = ", ".join(filter(None, [src_cols, src_text]))
+    if state is None:
+        attr_sel = ", ".join(f"cast(null as {wh.text_type}) as {q(a)}" for a in attrs)
+        state_sql = (
+            f"(select cast(null as {wh.text_type}) as {q(KEY)}"
+            + (f", {attr_sel}" if attr_sel else "")
+            + " where 1 = 0)"
+        )
+    else:
+        state_sql = state
+
+    def state_value(attribute: str) -> str:
+        # A column the state does not have yet has never been sent: null to every user.
+        if attribute in state_columns:
+            return f"s.{q(attribute)}"
+        return f"cast(null as {wh.text_type})"
+
+    if full_refresh:
+        flags = [
+            f"(m.t{i} is not null or {state_value(a)} is not null)" for i, a in enumerate(attrs)
+        ]
+    else:
+        flags = [f"(m.t{i} is distinct from {state_value(a)})" for i, a in enumerate(attrs)]
+    changed_any = " or ".join(flags) if flags else "false"
+    row_filter = "true" if full_refresh else f"({changed_any})"
+    values = ", ".join(f"m.v{i}" for i in range(len(cols)))
+    texts = ", ".join(f"m.t{i}" for i in range(len(cols)))
+    flag_sel = ", ".join(f"{f} as c{i}" for i, f in enumerate(flags))
+    kind = (
+        f"case when m.k is null then '{NULL_ID}' when d.k is not null then '{DUPLICATE_ID}' "
+        f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
+    )
+    select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel]))
+    sql = (
+        f"with m as (select {key_expression(wh, config)} as k"
+        + (f", {sel_src}" if sel_src else "")
+        + f" from {relation}), "
+        "d as (select k from m where k is not null group by k having count(*) > 1) "
+        f"select {select_list} from m "
+        "left join d on d.k = m.k "
+        f"left join {state_sql} s on s.{q(KEY)} = m.k "
+        f"where m.k is null or d.k is not null or s.{q(KEY)} is null or {row_filter}"
+    )
+    return UsersDiff(sql=sql, columns=cols, attributes=attrs)
+
+
+def removed_users(
+    wh: Warehouse,
+    config: SyncConfig,
+    relation: str,
+    state: str,
+    attributes: list[str],
+    only_with_values: bool,
+) -> str:
+    """Users in state that the model no longer has; with their state attribute values."""
+    q = wh.quote
+    sel = ", ".join([f"s.{q(KEY)}", *(f"s.{q(a)}" for a in attributes)])
+    sql = (
+        f"select {sel} from {state} s left join (select distinct "
+        f"{key_expression(wh, config)} as k from {relation}) m on m.k = s.{q(KEY)} "
+        "where m.k is null"
+    )
+    if only_with_values and attributes:
+        sql += " and (" + " or ".join(f"s.{q(a)} is not null" for a in attributes) + ")"
+    return sql
+
+
+def row_count(relation: str) -> str:
+    return f"select count(*) from {relation}"
