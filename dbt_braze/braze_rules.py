@@ -79,6 +79,7 @@ GROUP_STATES = frozenset({"subscribed", "unsubscribed"})
 TIME_FIELDS = ("date_of_first_session", "date_of_last_session", "marked_email_as_spam_at")
 NOT_BILLED = frozenset({"email_subscribe", "push_subscribe", "subscription_groups"})
 RESERVED_PROPERTY_NAMES = frozenset({"time", "event_name"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}"
@@ -224,6 +225,16 @@ def check_attributes_object(obj: object, limits: Limits = DEFAULT_LIMITS) -> lis
         if name in PRIMARY_IDENTIFIERS or name in CONTROL_FLAGS:
             continue
         if skip_secondary and name in SECONDARY_IDENTIFIERS:
+            continue
+        if name not in _STANDARD_CHECKS and type(value) in _SCALARS:
+            # The common case, kept cheap: a custom attribute with a plain value.
+            problem = check_attribute_name(name, limits)
+            if problem is None and type(value) is str and len(value) > limits.string_max_chars:
+                problem = f"'{name}' is longer than {limits.string_max_chars} characters"
+            elif problem is None and type(value) is float and not math.isfinite(value):
+                problem = f"'{name}' must be a finite number"
+            if problem:
+                problems.append(problem)
             continue
         problem = check_attribute_name(name, limits) or _check_standard(name, value, limits)
         if problem is None and name not in _STANDARD_CHECKS:

@@ -64,7 +64,8 @@ def _apply_one(
             return
     if isinstance(value, list):
         value = _unique(value)[-array_max_items:] if not _all_dicts(value) else value
-    attributes[name] = copy.deepcopy(value)
+    # Scalars are immutable; only containers need a copy of their own.
+    attributes[name] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
