@@ -92,7 +92,7 @@ models:
 """
 
 # test node name -> the failing rows it must store (as sets of the values of its first column)
-MUST_FAIL = {
+MUST_FAIL: dict[str, set[Any]] = {
     "dbt_braze_braze_identifier_bad_duplicate_identifier_customer_id": {7},
     "dbt_braze_braze_identifier_bad_null_identifier_customer_id": {None},
     "dbt_braze_braze_string_length_bad_long_string_first_name": {TOO_LONG},
