@@ -396,6 +396,8 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
+# Known limitation: over-long strings and arrays reject the object; Braze may instead
+# accept the request and silently not apply the value (undocumented which).
 def _check_custom_value(name: str, value: object, merge: bool, limits: Limits) -> str | None:
     if value is None or isinstance(value, (bool, int)):
         return None

@@ -20,6 +20,7 @@ from dbt_braze.emulator.settings import EmulatorSettings
 from dbt_braze.emulator.store import Store
 from dbt_braze.emulator.track import handle_track
 
+# Known limitation: /users/alias/new, /users/identify and /subscription/status/set answer 404.
 # path -> (permission, handler kind)
 ROUTES = {
     "/users/track": ("users.track", "track"),
@@ -103,6 +104,7 @@ class BrazeApp:
         max_bytes = (
             self.limits.bulk_max_body_bytes if kind == "bulk" else self.limits.max_body_bytes
         )
+        # Known limitation: chunked request bodies are not read; such requests get 411.
         if content_length is None:
             return Reply(411, {"message": "Length Required"}, headers, close=True)
         if content_length > max_bytes:

@@ -38,6 +38,8 @@ def handle_delete(
                 return 400, {"message": f"Invalid entry in '{key}'."}
             lookups.append(lookup)
 
+    # Known limitation: an email or phone matching several profiles deletes the best match;
+    # Braze deletes nothing when its prioritization still leaves more than one.
     with store.lock:
         for lookup in lookups:
             profile = store.find(lookup)

@@ -91,6 +91,7 @@ class Store:
         return self._create(obj)
 
     def _best_match(self, key: str, value: str) -> Profile | None:
+        # Known limitation: email and phone lookups scan every profile (fine at test sizes).
         matches = [p for p in self.profiles.values() if p.attributes.get(key) == value]
         if not matches:
             return None

@@ -50,6 +50,8 @@ def handle_track(
     if problem:
         return 400, {"message": problem}
 
+    # Known limitation: an invalid nested value rejects its object; Braze instead drops
+    # every nested-attribute update of the request and applies the rest.
     errors: list[dict[str, Any]] = []
     valid: dict[str, list[dict[str, Any]]] = {}
     for array in TRACK_ARRAYS:
@@ -62,6 +64,8 @@ def handle_track(
     if not valid:
         # A request with nothing valid writes nothing and is a fatal 400.
         response: dict[str, Any] = {"message": NO_VALID_DATA}
+        with store.lock:
+            store.counters["rejections"] += len({(e["input_array"], e["index"]) for e in errors})
         if errors:
             response["errors"] = errors
         return 400, response
