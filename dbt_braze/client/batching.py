@@ -94,17 +94,18 @@ class Packer:
         batch = Batch(self.path)
         counts: dict[str, int] = {}
         size = 2  # "{}"
+        limit = self.max_body_bytes
         for entry in entries:
             if isinstance(entry, Outcome):
                 yield entry
                 continue
             alone = body_size_alone(entry.array, entry.data)
-            if alone > self.max_body_bytes:
+            if alone > limit:
                 yield Outcome(
                     entry.token,
                     False,
                     f"object is {alone:,} bytes as JSON, over the request body limit of "
-                    f"{self.max_body_bytes:,} bytes; it was not sent",
+                    f"{limit:,} bytes; it was not sent",
                 )
                 continue
             count = counts.get(entry.array, 0)

@@ -7,7 +7,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import TypeVar
 
 from dbt_braze.client.batching import Batch, Packer, Validator, delete_entries, track_entries
 from dbt_braze.client.outcomes import ClientStats, DeleteItem, Item, Outcome, StatsCounter
@@ -25,8 +24,6 @@ from dbt_braze.client.transport import Reply, Transport, TransportFailure
 from dbt_braze.client.validation import local_validator
 from dbt_braze.errors import BrazeApiError, BrazeAuthError
 from dbt_braze.log import logger, redact, register_secret
-
-_T = TypeVar("_T")
 
 TRACK_PATH = "/users/track"
 DELETE_PATH = "/users/delete"
@@ -59,7 +56,7 @@ class BrazeClient:
             combined=s.combined_object_limit,
             max_body_bytes=s.max_body_bytes,
         )
-        return self._run(packer.pack(track_entries(self._counted(items), self._validate)))
+        return self._run(packer.pack(track_entries(items, self._validate)))
 
     def delete(self, items: Iterable[DeleteItem]) -> Iterator[list[Outcome]]:
         """Remove every user named; one identifier type and at most delete_per_request a call."""
@@ -71,7 +68,7 @@ class BrazeClient:
             max_body_bytes=s.max_body_bytes,
             one_array_per_request=True,
         )
-        return self._run(packer.pack(delete_entries(self._counted(items))))
+        return self._run(packer.pack(delete_entries(items)))
 
     @property
     def stats(self) -> ClientStats:
@@ -95,11 +92,6 @@ class BrazeClient:
     ) -> None:
         self.close()
 
-    def _counted(self, items: Iterable[_T]) -> Iterator[_T]:
-        for item in items:
-            self._stats.add(objects=1)
-            yield item
-
     def _run(self, work: Iterator[Batch | Outcome]) -> Iterator[list[Outcome]]:
         """Feed batches to the pool with bounded look-ahead; yield results as they complete."""
         in_flight: set[Future[list[Outcome]]] = set()
@@ -112,10 +104,12 @@ class BrazeClient:
                     if piece is None:
                         exhausted = True
                     elif isinstance(piece, Outcome):
+                        self._stats.add(objects=1)
                         local.append(piece)
                         if len(local) >= self.settings.objects_per_request:
                             break
                     else:
+                        self._stats.add(objects=len(piece.entries))
                         in_flight.add(self._pool.submit(self._deliver, piece))
                 if local:
                     self._stats.add(rejected=len(local), rejected_locally=len(local))

@@ -28,7 +28,7 @@ class DeleteItem:
     token: Any = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """Braze's verdict on one item; `token` is the caller's handle, untouched."""
 
