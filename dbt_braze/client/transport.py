@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_errors
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.util import Timeout
 
 from dbt_braze.client.ratelimit import RateHeaders, parse_rate_headers
 from dbt_braze.client.settings import ClientSettings
@@ -46,7 +50,6 @@ class Transport:
 
     def __init__(self, settings: ClientSettings) -> None:
         self.base_url = settings.base_url
-        self.timeout_s = settings.timeout_s
         self.session = requests.Session()
         # Never consult the environment for proxies or CA overrides: verification stays on.
         self.session.trust_env = False
@@ -54,55 +57,56 @@ class Transport:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=settings.concurrency, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {settings.api_key}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "dbt-braze",
-            }
-        )
-        self._adapter = adapter
-        # Preparing a request (URL parsing, header merging) costs more CPU than sending it;
-        # each call copies a prepared template and swaps in the body.
-        self._templates: dict[str, requests.PreparedRequest] = {}
-
-    def _prepared(self, path: str, body: bytes) -> requests.PreparedRequest:
-        template = self._templates.get(path)
-        if template is None:
-            request = requests.Request("POST", self.base_url + path, data=b"-")
-            template = self._templates[path] = self.session.prepare_request(request)
-        prepared = template.copy()
-        prepared.body = body
-        prepared.headers["Content-Length"] = str(len(body))
-        return prepared
+        self._headers = {
+            "Authorization": f"Bearer {settings.api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "dbt-braze",
+        }
+        # The adapter's own connection pool, with its TLS context (verification required),
+        # used directly: preparing a requests.Request costs more CPU than sending it.
+        probe = requests.Request("POST", self.base_url + "/").prepare()
+        pool = adapter.get_connection_with_tls_context(probe, verify=True)
+        self._pool = cast(HTTPConnectionPool, pool)
+        adapter.cert_verify(self._pool, self.base_url, True, None)
+        self._prefix = urlsplit(self.base_url).path
+        self._timeout = Timeout(connect=settings.timeout_s, read=settings.timeout_s)
 
     def post(self, path: str, body: bytes) -> Reply:
         """Send one body; raise TransportFailure when no HTTP answer came back."""
         try:
-            # The adapter directly: no redirects (a 3xx is an answer), no cookie jar.
-            response = self._adapter.send(
-                self._prepared(path, body), timeout=self.timeout_s, verify=True
+            response = self._pool.urlopen(
+                "POST",
+                self._prefix + path,
+                body=body,
+                headers=self._headers,
+                retries=False,  # retrying is the client's decision, with its own backoff
+                redirect=False,  # a 3xx is an answer, not an instruction
+                assert_same_host=False,
+                timeout=self._timeout,
+                preload_content=True,
             )
-            raw = response.content
-        except requests.exceptions.SSLError as exc:
+        except urllib3_errors.SSLError as exc:
             raise BrazeApiError(
                 f"TLS verification failed for {self.base_url}: {redact(str(exc))}",
                 hint="Check BRAZE_REST_ENDPOINT; dbt-braze never turns verification off.",
             ) from exc
-        except requests.exceptions.ConnectTimeout as exc:
-            raise TransportFailure(f"connect timeout: {exc}", maybe_sent=False) from exc
-        except requests.exceptions.Timeout as exc:
-            raise TransportFailure(f"timeout after {self.timeout_s}s", maybe_sent=True) from exc
-        except requests.exceptions.ConnectionError as exc:
-            refused = "NewConnectionError" in repr(exc) or "Connection refused" in str(exc)
+        except urllib3_errors.NewConnectionError as exc:
             raise TransportFailure(
-                f"connection error: {redact(str(exc))[:300]}", maybe_sent=not refused
+                f"cannot connect: {redact(str(exc))}", maybe_sent=False
             ) from exc
-        except requests.exceptions.RequestException as exc:
-            # ChunkedEncodingError and the like: the answer broke off half way.
-            raise TransportFailure(f"broken answer: {exc}", maybe_sent=True) from exc
-        return _reply(response.status_code, raw, response.headers)
+        except urllib3_errors.ConnectTimeoutError as exc:
+            raise TransportFailure("connect timeout", maybe_sent=False) from exc
+        except (urllib3_errors.ReadTimeoutError, TimeoutError) as exc:
+            raise TransportFailure(
+                f"no answer within {self._timeout.read_timeout}s", maybe_sent=True
+            ) from exc
+        except (urllib3_errors.HTTPError, OSError) as exc:
+            # The connection dropped after the request left: Braze may have applied it.
+            raise TransportFailure(
+                f"connection lost: {redact(str(exc))[:300]}", maybe_sent=True
+            ) from exc
+        return _reply(response.status, response.data, response.headers)
 
     def close(self) -> None:
         """Release pooled connections."""

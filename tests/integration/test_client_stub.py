@@ -7,6 +7,7 @@ a 429 with retry-after, a slow request, a timeout, an exhausted rate window.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -244,3 +245,15 @@ def test_tls_is_verified_and_a_failure_is_not_retried(stub):
     with BrazeClient(settings) as client, pytest.raises(BrazeApiError, match="TLS"):
         _outcomes(client, _users(1))
     assert server.received == []
+
+
+def test_a_refused_connection_is_retried_then_reported_not_delivered():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = ClientSettings(f"http://127.0.0.1:{port}", KEY, max_retries=2, backoff_base_s=0.01)
+    with BrazeClient(settings) as client:
+        outcomes = _outcomes(client, _users(2))
+        stats = client.stats
+    assert all(not o.delivered and "cannot connect" in o.error for o in outcomes.values())
+    assert stats.connection_errors == 3 and stats.ambiguous_resends == 0
