@@ -38,6 +38,8 @@ class BrazeClient:
         self.settings = settings
         self._validate: Validator | None = local_validator() if local_checks else None
         self._transport = Transport(settings)
+        # Known limitation: the limiter is per process; two syncs at once share Braze's limit
+        # only through its headers and 429s.
         self._limiter = RateLimiter(settings.rate_limit, settings.rate_window_s)
         self._backoff = Backoff(settings.backoff_base_s, settings.backoff_max_s)
         self._stats = StatsCounter()
@@ -213,6 +215,9 @@ class BrazeClient:
         self._stop.wait(seconds)
 
     def _note_ambiguous(self, batch: Batch, error: str) -> None:
+        """Count the objects Braze might apply twice because a lost answer makes us resend."""
+        # Known limitation: after a lost answer everything is resent, events, purchases and
+        # `inc` included; Braze may then count them twice (the sync's journal reports them).
         unsafe = sum(1 for e in batch.entries if not resend_safe(e))
         if unsafe:
             # The sync journals in-flight events and purchases, so a resend is reported there.

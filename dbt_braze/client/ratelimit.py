@@ -109,5 +109,7 @@ class RateLimiter:
 
     def observe(self, rate: RateHeaders) -> None:
         """Follow what Braze said: no requests left means wait for the window to reset."""
+        # Known limitation: a lower x-ratelimit-limit than configured is not adopted; the
+        # client keeps its own rate and relies on remaining=0 and 429s to slow down.
         if rate.remaining is not None and rate.remaining <= 0 and rate.reset_in_s:
             self.pause_for(rate.reset_in_s)
