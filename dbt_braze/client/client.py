@@ -124,8 +124,10 @@ class BrazeClient:
                     outcomes = future.result()
                     if outcomes:
                         yield outcomes
+        except GeneratorExit:
+            raise  # the caller stopped reading: drop queued batches, keep the client usable
         except BaseException:
-            self._stop.set()
+            self._stop.set()  # a stopping error: workers end their retries at once
             raise
         finally:
             for future in in_flight:

@@ -257,3 +257,14 @@ def test_a_refused_connection_is_retried_then_reported_not_delivered():
         stats = client.stats
     assert all(not o.delivered and "cannot connect" in o.error for o in outcomes.values())
     assert stats.connection_errors == 3 and stats.ambiguous_resends == 0
+
+
+def test_a_caller_that_stops_reading_leaves_the_client_usable(stub):
+    server = stub(lambda body: OK)
+    with _client(server, objects_per_request=5, concurrency=2) as client:
+        for _ in client.track(_users(500)):
+            break
+        outcomes = _outcomes(client, _users(7))
+    assert all(o.delivered for o in outcomes.values()) and len(outcomes) == 7
+    # Only batches already queued were sent after the caller stopped, not the whole input.
+    assert len(server.objects("attributes")) < 500
