@@ -136,7 +136,8 @@ def _items(job: Job, sql: str, params: tuple[Any, ...], rejections: Rejections) 
         for row in batch:
             if row[0] in (NULL_ID, DUPLICATE_ID):
                 result.rows_invalid += 1
-                rejections.add(row[1], "invalid", row[0].replace("_", " ") + " key")
+                problem = "is null" if row[0] == NULL_ID else "is not unique in the model"
+                rejections.add(row[1], "invalid", f"{config.key_column} {problem}")
                 continue
             key, values = row[1], dict(zip(cols, row[2:], strict=True))
             try:

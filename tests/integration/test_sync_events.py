@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from dbt_braze.emulator import Emulator
@@ -102,3 +103,64 @@ def _schemas(project: ExampleProject) -> list[str]:
         "select schema_name from information_schema.schemata where schema_name like '%braze%'"
     )
     return sorted(r[0] for r in rows)
+
+
+def test_rejected_event_is_retried_and_invalid_rows_never_sent(
+    warehouse_project: ExampleProject, emulator_factory: Callable[..., Emulator]
+) -> None:
+    project = warehouse_project
+    project.dbt("build", "-s", "+braze_order_events")
+    # This workspace allows 40 characters; dbt-braze checks Braze's default, 255.
+    emulator = emulator_factory(string_max_chars=40)
+    long_status = "awaiting-confirmation-from-the-warehouse-team"
+    execute(project, f"update {EVENTS} set status = %s where order_id = 5", (long_status,))
+    # Invalid rows, all dated 2030 so that none of them can hide among the real events.
+    execute(
+        project,
+        f"insert into {EVENTS} values "
+        "(null, 1, '2030-01-01 00:00:00', 'completed', 1), "  # null key
+        "(601, 2, '2030-01-02 00:00:00', 'completed', 2), "  # duplicate key
+        "(601, 3, '2030-01-03 00:00:00', 'completed', 3), "
+        "(602, 4, null, 'completed', 4), "  # null time
+        "(603, null, '2030-01-05 00:00:00', 'completed', 5)",  # null identifier
+    )
+
+    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    assert "new=500 " in out.stdout and "invalid=5 " in out.stdout
+    assert "rejected=1" in out.stdout
+    events = emulator.events()
+    assert len(events) == 499
+    assert not [e for e in events if e["time"].startswith("2030")]
+    assert not [e for e in events if e["properties"]["status"] == long_status]
+    rejections = project.query(
+        "select dbt_braze__key, reason, message from analytics_braze.rejections "
+        "order by reason, dbt_braze__key"
+    )
+    assert sorted(((r[0] or ""), r[2]) for r in rejections if r[1] == "invalid") == [
+        ("", "order_id is null"),
+        ("601", "order_id is not unique in the model"),
+        ("601", "order_id is not unique in the model"),
+        ("602", "time column ordered_at is null"),
+        ("603", "external_id is null"),
+    ]
+    assert [r[:2] for r in rejections if r[1] == "rejected"] == [("5", "rejected")]
+    message = next(r[2] for r in rejections if r[1] == "rejected")
+    assert "status" in message and "40" in message, message
+    # Neither the rejected nor the invalid keys enter the ledger.
+    held = f"select * from {LEDGER} where dbt_braze__key in ('5', '601', '602', '603')"
+    assert project.query(held) == []
+
+    # Next run: the rejected event is tried again (alone), and refused again.
+    before = emulator.stats()
+    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    assert "new=1 " in out.stdout and "rejected=1" in out.stdout
+    assert emulator.stats()["requests"] - before["requests"] == 1
+    assert len(emulator.events()) == 499
+
+    # Fixed upstream: delivered once, and the next run is quiet but for the invalid rows.
+    execute(project, f"update {EVENTS} set status = 'on hold' where order_id = 5")
+    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    assert "new=1 " in out.stdout and "rejected=0" in out.stdout and "invalid=5" in out.stdout
+    events = emulator.events()
+    assert len(events) == 500
+    assert [e for e in events if e["properties"]["status"] == "on hold"] == [events[-1]]
