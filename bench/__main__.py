@@ -1,0 +1,110 @@
+"""`python -m bench` (`make bench`): run the benchmarks, print each figure, write the docs.
+
+Sizes and parts come from flags or BENCH_* environment variables; see `--help`. Exits 0
+whatever the figures are: these are measurements, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.databases import PostgresCluster, duckdb_database
+from bench.runs import Options, memory_run, say, warehouse_run
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTS = ("postgres", "duckdb", "memory", "cpu")
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    env = os.environ.get
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--rows", type=int, default=int(env("BENCH_ROWS", "1000000")))
+    p.add_argument(
+        "--memory-sizes",
+        default=env("BENCH_MEMORY_SIZES", "100000,5000000"),
+        help="extra model sizes for the peak-memory chart (the main size is measured anyway)",
+    )
+    p.add_argument("--parts", default=env("BENCH_PARTS", ",".join(PARTS)), help=",".join(PARTS))
+    p.add_argument("--seed", type=int, default=int(env("BENCH_SEED", "1")))
+    p.add_argument("--change-share", type=float, default=float(env("BENCH_CHANGE", "0.01")))
+    p.add_argument("--attributes-changed", type=int, default=2)
+    p.add_argument("--rate", type=int, default=int(env("BENCH_RATE", "250")), help="requests/s")
+    p.add_argument("--cpu-objects", type=int, default=int(env("BENCH_CPU_OBJECTS", "60000")))
+    p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _args(argv)
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    options = Options(args.rows, args.seed, args.change_share, args.attributes_changed, args.rate)
+    figures: dict[str, Any] = {"date": report.today(), "options": options.__dict__, "notes": []}
+    versions: dict[str, str] = {}
+    work = Path(tempfile.mkdtemp(prefix="dbt_braze_bench_"))
+    started = time.perf_counter()
+    cluster = None
+    try:
+        if parts & {"postgres", "memory"}:
+            cluster = PostgresCluster()
+        if "postgres" in parts and cluster:
+            db = cluster.database("bench_main")
+            versions["PostgreSQL"] = db.version()
+            figures["postgres"] = warehouse_run(db, options, work / "pg", throughput=False)
+        if "duckdb" in parts:
+            db = duckdb_database(work, "main")
+            figures["duckdb"] = warehouse_run(db, options, work / "duck", throughput=True)
+            versions["DuckDB"] = db.version()
+        memory = []
+        if "postgres" in figures:
+            backfill = figures["postgres"]["backfill"]
+            memory.append({"rows": args.rows, **backfill})
+        if "memory" in parts and cluster:
+            for size in (int(s) for s in args.memory_sizes.split(",") if s.strip()):
+                if size != args.rows or "postgres" not in figures:
+                    db = cluster.database(f"bench_mem_{size}")
+                    versions.setdefault("PostgreSQL", db.version())
+                    memory.append(memory_run(db, size, work / f"mem_{size}"))
+        if memory:
+            figures["memory"] = memory
+        if "cpu" in parts:
+            from bench.client_cpu import run as client_cpu
+
+            say(f"[client CPU] {args.cpu_objects:,} objects, with and without local checks")
+            figures["client_cpu"] = client_cpu(args.cpu_objects)
+            for r in figures["client_cpu"]["runs"]:
+                say(
+                    f"  local checks {'on' if r['local_checks'] else 'off'}: "
+                    f"{r['cpu_us_per_object']} us CPU/object, "
+                    f"{r['objects_per_s_per_core']:,} objects/s per core"
+                )
+    except Exception:  # a benchmark reports what it measured and never fails the command
+        traceback.print_exc()
+        figures["notes"].append("the run stopped early: " + traceback.format_exc(limit=1))
+    finally:
+        if cluster:
+            cluster.close()
+        shutil.rmtree(work, ignore_errors=True)
+    figures["seconds"] = time.perf_counter() - started
+    figures["machine"] = report.machine(versions)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(figures, indent=2, default=str))
+    say(f"figures: {RESULTS / f'{stamp}.json'} ({figures['seconds']:.0f}s in all)")
+    if not args.no_docs and {"postgres", "duckdb"} <= parts:
+        command = "make bench  # = .venv/bin/python -m bench " + " ".join(argv)
+        say(f"wrote {report.write(figures, command.strip())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

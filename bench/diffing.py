@@ -1,0 +1,67 @@
+"""Our in-warehouse diff query alone, and the naive baseline a hand-written script would be.
+
+The diff is the product's own SQL (dbt_braze.diff.users_diff), streamed through the product's
+warehouse adapter. The naive baseline pulls the model and the last-sent copy (the state
+table) into Python dictionaries and compares them there, attribute by attribute.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.databases import Database
+from bench.generate import COLUMNS, ID
+from dbt_braze.context import Options, load_context
+from dbt_braze.diff import users_diff
+from dbt_braze.state import KEY, table_name
+
+
+def diff_alone(project_dir: Path) -> tuple[float, int]:
+    """Seconds to run and stream the product's users diff; the number of rows it returned."""
+    options = Options(project_dir=str(project_dir), profiles_dir=str(project_dir))
+    context = load_context(options)
+    config = context.configs[0]
+    wh = context.connect()
+    try:
+        model = config.model
+        relation = wh.relation(model.schema, model.alias)
+        mapping = config.resolve_attributes(wh.columns(model.schema, model.alias) or [])
+        schema, name = context.state_schema(), table_name("users", config)
+        state_columns = wh.columns(schema, name) or []
+        state = wh.relation(schema, name) if state_columns else None
+        diff = users_diff(wh, config, relation, mapping, state, state_columns)
+        started = time.perf_counter()
+        rows = sum(len(batch) for batch in wh.stream(diff.sql))
+        return time.perf_counter() - started, rows
+    finally:
+        wh.close()
+
+
+def naive(db: Database, model: str, state: str) -> tuple[float, int, int]:
+    """Seconds to pull both tables into Python and compare; (changed rows, changed values)."""
+    text = "varchar" if db.dialect == "duckdb" else "text"
+    started = time.perf_counter()
+    with db.cursor() as cur:
+        # Values as text on both sides, so the script compares like with like.
+        cur.execute(
+            f"select cast({ID} as {text}), "
+            + ", ".join(f"cast({c} as {text})" for c in COLUMNS)
+            + f" from {model}"
+        )
+        current: list[tuple[Any, ...]] = cur.fetchall()
+        cur.execute(f'select "{KEY}", ' + ", ".join(f'"{c}"' for c in COLUMNS) + f" from {state}")
+        sent = {row[0]: row[1:] for row in cur.fetchall()}
+    changed_rows = changed_values = 0
+    for key, *values in current:
+        before = sent.get(key)
+        if before is None:
+            changed_rows += 1
+            changed_values += sum(v is not None for v in values)
+            continue
+        differ = sum(a != b for a, b in zip(values, before, strict=True))
+        if differ:
+            changed_rows += 1
+            changed_values += differ
+    return time.perf_counter() - started, changed_rows, changed_values
