@@ -26,20 +26,32 @@ def _number(value: float | decimal.Decimal, name: str) -> int | float:
         if not value.is_finite():
             raise InvalidValue(f"{name} is {value}; Braze takes finite numbers only")
         as_int = int(value)
-        return as_int if value == as_int and abs(as_int) < 2**53 else float(value)
+        if value == as_int and abs(as_int) < 2**53:
+            return as_int
+        # A finite Decimal beyond a double's range would silently become infinity.
+        value = float(value)
     if math.isnan(value) or math.isinf(value):
         raise InvalidValue(f"{name} is {value}; Braze takes finite numbers only")
     return value
 
 
 def _timestamp(value: dt.datetime) -> str:
+    # Always UTC: zones with second offsets (+00:53:28, historic zones) are not ISO 8601.
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    try:
+        value = value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise InvalidValue(f"{value} is outside the years Braze can take") from None
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
-def to_braze(value: Any, name: str = "value", *, nested: bool = False) -> Any:
+# Known limitation: JSON nested deeper than MAX_DEPTH levels is refused as invalid, though
+# Braze documents only a size limit.
+MAX_DEPTH = 50
+
+
+def to_braze(value: Any, name: str = "value", *, nested: bool = False, depth: int = 0) -> Any:
     """The JSON value Braze should receive for a warehouse value."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -56,10 +68,15 @@ def to_braze(value: Any, name: str = "value", *, nested: bool = False) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+        raise InvalidValue(f"{name} is JSON nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k): to_braze(v, f"{name}.{k}", nested=True) for k, v in value.items()}
+        return {
+            str(k): to_braze(v, f"{name}.{k}", nested=True, depth=depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
-        return [to_braze(v, f"{name}[]", nested=nested) for v in value]
+        return [to_braze(v, f"{name}[]", nested=nested, depth=depth + 1) for v in value]
     if isinstance(value, (bytes, bytearray, memoryview)):
         raise InvalidValue(f"{name} is binary; Braze takes text, numbers, dates or JSON")
     if isinstance(value, dt.timedelta):
@@ -74,6 +91,8 @@ def json_column(value: Any, name: str) -> Any:
             return json.loads(value)
         except ValueError:
             return value
+        except RecursionError:
+            raise InvalidValue(f"{name} is JSON nested too deep to read") from None
     return value
 
 
