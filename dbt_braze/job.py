@@ -62,6 +62,9 @@ class Job:
         after = self.client.stats
         self.result.requests += after.requests - before.requests
         self.result.retries += after.retries - before.retries
+        # An answer lost after Braze applied a batch makes the client resend it: those
+        # events and purchases may count twice, so they are reported like in-flight ones.
+        self.result.inflight_resent += after.ambiguous_resends - before.ambiguous_resends
 
 
 class AckBuffer:

@@ -183,8 +183,9 @@ def _report(index: int, total: int, result: ModelResult, dry_run: bool) -> None:
     )
     if result.inflight_resent:
         logger.warning(
-            f"  {result.inflight_resent} objects were in flight when a previous sync stopped "
-            "and were sent again: Braze may have counted up to that many twice"
+            f"  {result.inflight_resent} events or purchases were sent again (in flight when a "
+            "previous sync stopped, or their answer was lost): Braze may have counted up to "
+            "that many twice"
         )
     if dry_run:
         for sample in result.samples:
