@@ -165,7 +165,8 @@ def _identifier(block: dict[str, Any], problems: _Problems) -> Identifier | None
         return None
     label, label_column = value.get("label"), value.get("label_column")
     unknown = set(value) - {"name", "label", "label_column"}
-    if unknown or (label is None) == (label_column is None):
+    wrong_type = not isinstance(label if label is not None else label_column, str)
+    if unknown or (label is None) == (label_column is None) or wrong_type:
         problems.add(
             "user_alias",
             "needs `name` and exactly one of `label` or `label_column`",
@@ -206,7 +207,7 @@ def parse_model(model: ModelNode) -> tuple[SyncConfig | None, list[str]]:
         problems.add("", f"expected a mapping, got {block!r}", "See SPEC section 2 for the keys.")
         return None, problems.items
     kind = block.get("type")
-    if kind not in TYPE_KEYS:
+    if not isinstance(kind, str) or kind not in TYPE_KEYS:
         problems.add("type", f"expected users, events or purchases, got {kind!r}", "Set `type`.")
         return None, problems.items
     allowed = COMMON_KEYS | TYPE_KEYS[kind]
@@ -223,7 +224,11 @@ def parse_model(model: ModelNode) -> tuple[SyncConfig | None, list[str]]:
     identifier = _identifier(block, problems)
     ueo = block.get("update_existing_only")
     if ueo is not None and not isinstance(ueo, bool):
-        problems.add("update_existing_only", f"expected true or false, got {ueo!r}", "")
+        problems.add(
+            "update_existing_only",
+            f"expected true or false, got {ueo!r}",
+            "Write `update_existing_only: true` (or false).",
+        )
     if identifier is None:
         return None, problems.items
     config = SyncConfig(model=model, type=kind, identifier=identifier, update_existing_only=ueo)
@@ -239,7 +244,11 @@ def _parse_users(block: dict[str, Any], config: SyncConfig, problems: _Problems)
         config.attributes = _mapping(block["attributes"], "attributes", problems)
     on_delete = block.get("on_delete", "ignore")
     if on_delete not in ON_DELETE:
-        problems.add("on_delete", f"expected one of {ON_DELETE}, got {on_delete!r}", "")
+        problems.add(
+            "on_delete",
+            f"expected one of {', '.join(ON_DELETE)}, got {on_delete!r}",
+            "Write `on_delete: ignore`, `unset` or `delete`.",
+        )
     elif on_delete == "delete" and config.identifier.kind not in DELETABLE_IDENTIFIERS:
         problems.add(
             "on_delete",
@@ -250,7 +259,13 @@ def _parse_users(block: dict[str, Any], config: SyncConfig, problems: _Problems)
     else:
         config.on_delete = on_delete
     merge = block.get("merge_objects", False)
-    config.merge_objects = bool(merge)
+    if not isinstance(merge, bool):
+        problems.add(
+            "merge_objects",
+            f"expected true or false, got {merge!r}",
+            "Write `merge_objects: true` (or false).",
+        )
+    config.merge_objects = merge is True
 
 
 def _required(block: dict[str, Any], key: str, problems: _Problems, what: str) -> str:
@@ -276,7 +291,8 @@ def _parse_activity(block: dict[str, Any], config: SyncConfig, problems: _Proble
                 "name", "needs exactly one of `name` or `name_column`", "Add `name: <event>`."
             )
         config.event_name = str(name) if name is not None else None
-        config.event_name_column = name_column
+        if name_column is not None:
+            config.event_name_column = _column_name(name_column, "name_column", problems)
         return
     config.product_column = _required(block, "product_id", problems, "Braze needs a product")
     config.price_column = _required(block, "price", problems, "Braze needs a price")
@@ -292,7 +308,8 @@ def _parse_activity(block: dict[str, Any], config: SyncConfig, problems: _Proble
     ):
         problems.add("currency", f"{currency!r} is not an ISO 4217 code", "Use e.g. USD.")
     config.currency = currency.upper() if isinstance(currency, str) else None
-    config.currency_column = currency_column
+    if currency_column is not None:
+        config.currency_column = _column_name(currency_column, "currency_column", problems)
     if block.get("quantity") is not None:
         config.quantity_column = _column_name(block["quantity"], "quantity", problems)
 
