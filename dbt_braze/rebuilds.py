@@ -12,6 +12,9 @@ from dbt_braze.config import SyncConfig
 from dbt_braze.log import logger
 from dbt_braze.state import StateStore
 
+# Known limitation: times are session-local `timestamp`s; a DST fall-back hour can misorder them.
+# Known limitation: a rebuild recorded while the model's sync is still running is missed.
+# Known limitation: unless the caller passes run_results' invocation, a removed hook still skips.
 SKIP_REASON = "not rebuilt by dbt since its last sync (use --all-models to sync anyway)"
 
 

@@ -111,13 +111,8 @@ def test_hook_records_nothing_when_switched_off_by_its_var(
     switch_hook_on(project)
 
     project.dbt("seed", "-s", "customers", "--vars", "{dbt_braze_record_rebuilds: false}")
-    assert project.query(
-        "select count(*) from information_schema.tables where table_schema = 'analytics_braze'"
-    ) == [(0,)]
 
-    # The same seed with the hook left on records its invocation, in the configured schema.
-    project.dbt("seed", "-s", "customers", "--vars", "{dbt_braze: {state_schema: braze_state}}")
-    seed_id = project.artifact("run_results.json")["metadata"]["invocation_id"]
-    assert project.query("select invocation_id, model_id, status from braze_state.rebuilds") == [
-        (seed_id, None, "invocation")
-    ]
+    # Left on, the same seed would create the state schema (as every test above shows).
+    assert project.query(
+        "select count(*) from information_schema.schemata where schema_name = 'analytics_braze'"
+    ) == [(0,)]
