@@ -18,7 +18,7 @@ from dbt_braze.diff import DUPLICATE_ID, NULL_ID, key_expression
 from dbt_braze.job import AckBuffer, Job, load_temp
 from dbt_braze.log import logger
 from dbt_braze.payload import InvalidValue, json_column, to_braze
-from dbt_braze.runlog import Rejections
+from dbt_braze.runlog import Rejections, update_run
 from dbt_braze.state import KEY, STATUS, SYNCED_AT, table_name
 from dbt_braze.warehouse import Warehouse
 
@@ -63,8 +63,8 @@ def sync_activity(job: Job) -> None:
         ledger = ledger if store.exists(name) else None
     else:
         store.ensure_ledger(name)
-        result.inflight_resent = _clear_inflight(job)
-        wh.commit()
+        result.inflight_resent = _previous_inflight(job, name)
+        update_run(store, result, job.run_id)
     backfill = config.backfill if first and not job.full_refresh else None
     since = backfill.since if backfill and backfill.mode == "since" else None
     skip_all = bool(backfill and backfill.mode == "none")
@@ -80,7 +80,9 @@ def sync_activity(job: Job) -> None:
         lambda rows: _record(job, name, rows),
         rejections,
         wh,
-        every=int(job.settings["state_commit_every"]),
+        # Unrecorded acknowledgements are what a crash can double: keep them few.
+        every=min(int(job.settings["state_commit_every"]), 600),
+        seconds=0.25,
     )
     items = _items(job, sql, params, rejections)
     if job.dry_run:
@@ -93,18 +95,27 @@ def sync_activity(job: Job) -> None:
     acks.flush()
 
 
-def _clear_inflight(job: Job) -> int:
-    """Count and clear keys a crashed run left in flight; they are not in the ledger, so the
-    diff sends them again, and Braze may already have some of them."""
-    wh, table, p = job.wh, job.store.table("inflight"), job.wh.param
-    model_id = job.config.model.unique_id
-    count = int(wh.query(f"select count(*) from {table} where model_id = {p}", (model_id,))[0][0])
+def _previous_inflight(job: Job, name: str) -> int:
+    """Keys that earlier runs handed to Braze without recording its answer (they were killed
+    first). They are not in the ledger, so the diff sends them again, and Braze may already
+    have some: count them. Their journal rows stay until Braze acknowledges them, so a run
+    killed again reports them again; the count is written to the run log at once."""
+    wh, q, p = job.wh, job.wh.quote, job.wh.param
+    table, model_id = job.store.table("inflight"), job.config.model.unique_id
+    wh.execute(
+        f"delete from {table} where model_id = {p} and {q(KEY)} in "
+        f"(select {q(KEY)} from {job.store.table(name)})",
+        (model_id,),
+    )
+    rows = wh.query(
+        f"select count(distinct {q(KEY)}) from {table} where model_id = {p}", (model_id,)
+    )
+    count = int(rows[0][0])
     if count:
         logger.warning(
             f"{job.config.name}: a previous sync stopped with {count} {job.config.type} in "
             "flight; they are sent again and Braze may count up to that many twice"
         )
-        wh.execute(f"delete from {table} where model_id = {p}", (model_id,))
     return count
 
 

@@ -87,28 +87,40 @@ class Rejections:
             self.pending = []
 
 
-def write_run(
-    store: StateStore,
-    result: ModelResult,
-    run_id: str,
-    invocation_id: str | None,
-    full_refresh: bool,
-) -> None:
-    """Append the model's row to the run log and commit."""
-    from dbt_braze.log import INVOCATION_ID
+_COLUMNS = [
+    "run_id",
+    "invocation_id",
+    "dbt_invocation_id",
+    "model_id",
+    "model_type",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "rows_new",
+    "rows_changed",
+    "rows_removed",
+    "rows_unchanged",
+    "rows_invalid",
+    "objects_sent",
+    "objects_delivered",
+    "objects_rejected",
+    "requests",
+    "retries",
+    "data_points",
+    "inflight_resent",
+    "full_refresh",
+    "message",
+]
+_COUNTS = _COLUMNS[8:21]
 
-    def stamp(seconds: float) -> dt.datetime:
-        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
 
-    row = (
-        run_id,
-        INVOCATION_ID,
-        invocation_id,
-        result.model_id,
-        result.model_type,
-        result.status,
-        stamp(result.started),
-        stamp(result.finished or time.time()),
+def _stamp(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _counts(result: ModelResult) -> list[Any]:
+    return [
         round(result.duration, 3),
         result.rows_new,
         result.rows_changed,
@@ -122,36 +134,43 @@ def write_run(
         result.retries,
         result.data_points,
         result.inflight_resent,
-        full_refresh,
-        result.message[:2000],
-    )
-    columns = [
-        "run_id",
-        "invocation_id",
-        "dbt_invocation_id",
-        "model_id",
-        "model_type",
-        "status",
-        "started_at",
-        "finished_at",
-        "duration_s",
-        "rows_new",
-        "rows_changed",
-        "rows_removed",
-        "rows_unchanged",
-        "rows_invalid",
-        "objects_sent",
-        "objects_delivered",
-        "objects_rejected",
-        "requests",
-        "retries",
-        "data_points",
-        "inflight_resent",
-        "full_refresh",
-        "message",
     ]
-    store.wh.insert_rows(store.table("run_log"), columns, [row])
-    store.wh.commit()
+
+
+def start_run(
+    store: StateStore,
+    result: ModelResult,
+    run_id: str,
+    invocation_id: str | None,
+    full_refresh: bool,
+) -> None:
+    """Record the run as `running` before anything is sent, and call the model's earlier
+    runs still marked running (killed before they could finish) `interrupted`; commits."""
+    from dbt_braze.log import INVOCATION_ID
+
+    wh, table, p = store.wh, store.table("run_log"), store.wh.param
+    wh.execute(
+        f"update {table} set status = 'interrupted' where model_id = {p} and status = 'running'",
+        (result.model_id,),
+    )
+    row: list[Any] = [run_id, INVOCATION_ID, invocation_id, result.model_id, result.model_type]
+    row.append("running")
+    row += [_stamp(result.started), None, *_counts(result), full_refresh, ""]
+    wh.insert_rows(table, _COLUMNS, [tuple(row)])
+    wh.commit()
+
+
+def update_run(store: StateStore, result: ModelResult, run_id: str) -> None:
+    """Write the run's status and counts so far into its run log row; commits."""
+    wh, p = store.wh, store.wh.param
+    sets = ", ".join(f"{c} = {p}" for c in ["status", "finished_at", *_COUNTS, "message"])
+    finished = _stamp(result.finished) if result.finished else None
+    values = [result.status, finished, *_counts(result), result.message[:2000]]
+    wh.execute(
+        f"update {store.table('run_log')} set {sets} where run_id = {p} and model_id = {p}",
+        (*values, run_id, result.model_id),
+    )
+    wh.commit()
 
 
 def sample_text(payload: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@
 - `ledger__<model>`: per events or purchases model, the keys Braze acknowledged (or skipped)
 - `inflight`: keys of events and purchases handed to Braze and not yet acknowledged
 - `run_log`, `rejections`: the record teams query for sync health
-- `rebuilds`: written by the opt-in dbt `on-run-end` hook (macros/hooks.sql)
+- `rebuilds`: written by the opt-in dbt `on-run-end` hook (macros/hooks/on_run_end.sql)
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from dbt_braze.errors import (
 from dbt_braze.job import Job
 from dbt_braze.log import event, logger, progress_line
 from dbt_braze.rebuilds import unchanged_since_last_sync
-from dbt_braze.runlog import ModelResult, sample_text, write_run
+from dbt_braze.runlog import ModelResult, sample_text, start_run, update_run
 from dbt_braze.state import StateStore
 from dbt_braze.users import sync_users
 
@@ -81,7 +81,7 @@ def _sync_model(
     client = BrazeClient(settings) if settings else None
     store = StateStore(wh, context.state_schema())
     lock_key = f"dbt_braze:{store.schema}:{config.model.unique_id}"
-    locked = False
+    locked = started = False
     try:
         if client is not None:
             if not wh.try_lock(lock_key):
@@ -92,10 +92,14 @@ def _sync_model(
             locked = True
             store.ensure_schema()
             if not extra.get("all_models") and not extra.get("full_refresh"):
-                reason = unchanged_since_last_sync(store, config)
+                latest = context.run_results.invocation_id if context.run_results else None
+                reason = unchanged_since_last_sync(store, config, latest)
                 if reason:
                     result.status, result.message = "skipped", reason
                     return result
+            full_refresh = bool(extra.get("full_refresh"))
+            start_run(store, result, run_id, context.manifest.invocation_id, full_refresh)
+            started = True
         job = Job(
             config=config,
             wh=wh,
@@ -125,20 +129,10 @@ def _sync_model(
         result.finished = time.time()
         if client is not None:
             client.close()
-        if (
-            client is not None
-            and result.status != "skipped"
-            and not isinstance(result.message, LockError)
-        ):
+        if started:
             try:
                 wh.rollback()
-                write_run(
-                    store,
-                    result,
-                    run_id,
-                    context.manifest.invocation_id,
-                    bool(extra.get("full_refresh")),
-                )
+                update_run(store, result, run_id)
             except DbtBrazeError as exc:
                 logger.warning(f"{config.name}: run log not written: {exc.message}")
         if locked:
