@@ -96,37 +96,64 @@ def _schema_version(data: dict[str, Any], kind: str, path: Path) -> int | None:
     return int(match.group(2))
 
 
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} is {type(value).__name__}, not a mapping")
+    return value
+
+
+def _text(node: dict[str, Any], key: str, default: str | None) -> Any:
+    value = node.get(key)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
 def _merged_meta(entry: dict[str, Any]) -> dict[str, Any]:
     # dbt keeps both `meta` and `config.meta`; config wins where both are set.
-    merged = dict(entry.get("meta") or {})
-    config = entry.get("config") or {}
-    merged.update(config.get("meta") or {})
+    merged = dict(_mapping(entry.get("meta"), "meta"))
+    config = _mapping(entry.get("config"), "config")
+    merged.update(_mapping(config.get("meta"), "config.meta"))
     return merged
 
 
 def _tags(node: dict[str, Any]) -> frozenset[str]:
-    config_tags = (node.get("config") or {}).get("tags") or []
-    if isinstance(config_tags, str):
-        config_tags = [config_tags]
-    return frozenset(node.get("tags") or []) | frozenset(config_tags)
+    tags: set[str] = set()
+    for value in (node.get("tags"), _mapping(node.get("config"), "config").get("tags")):
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        tags.update(v for v in values if isinstance(v, str))
+    return frozenset(tags)
 
 
 def _model(node: dict[str, Any]) -> ModelNode:
-    config = node.get("config") or {}
+    config = _mapping(node.get("config"), "config")
     columns = {}
-    for name, col in (node.get("columns") or {}).items():
-        columns[name] = Column(name=col.get("name") or name, data_type=col.get("data_type"))
+    for name, col in _mapping(node.get("columns"), "columns").items():
+        col = _mapping(col, f"column {name}")
+        columns[name] = Column(
+            name=_text(col, "name", name), data_type=_text(col, "data_type", None)
+        )
+    name = _text(node, "name", node["unique_id"].split(".")[-1])
     return ModelNode(
         unique_id=node["unique_id"],
-        name=node.get("name") or node["unique_id"].split(".")[-1],
-        package_name=node.get("package_name") or "",
-        database=node.get("database"),
-        schema=node.get("schema") or "",
-        alias=node.get("alias") or node.get("name") or "",
-        relation_name=node.get("relation_name"),
-        materialized=config.get("materialized") or "view",
-        original_file_path=node.get("original_file_path") or "",
-        patch_path=node.get("patch_path"),
+        name=name,
+        package_name=_text(node, "package_name", ""),
+        database=_text(node, "database", None),
+        schema=_text(node, "schema", ""),
+        alias=_text(node, "alias", name),
+        relation_name=_text(node, "relation_name", None),
+        materialized=_text(config, "materialized", "view"),
+        original_file_path=_text(node, "original_file_path", ""),
+        patch_path=_text(node, "patch_path", None),
         tags=_tags(node),
         meta=_merged_meta(node),
         columns=columns,
@@ -165,9 +192,9 @@ def load_manifest(target_path: Path) -> Manifest:
             ) from None
     metadata = data.get("metadata") or {}
     return Manifest(
-        project_name=metadata.get("project_name") or "",
-        invocation_id=metadata.get("invocation_id"),
-        adapter_type=metadata.get("adapter_type"),
+        project_name=_optional_text(metadata, "project_name") or "",
+        invocation_id=_optional_text(metadata, "invocation_id"),
+        adapter_type=_optional_text(metadata, "adapter_type"),
         models=models,
         path=path,
     )
@@ -182,14 +209,18 @@ def load_run_results(target_path: Path) -> RunResults | None:
     version = _schema_version(data, "run-results", path)
     if version is not None and version != SUPPORTED_RUN_RESULTS:
         logger.warning(f"run_results.json is schema v{version}; reading it anyway")
+    results = data.get("results") or []
+    if not isinstance(results, list):
+        raise ArtifactError(f"{path} has no `results` list", hint="Run `dbt run` again.")
     statuses = {}
-    for result in data.get("results") or []:
+    for result in results:
         if isinstance(result, dict) and isinstance(result.get("unique_id"), str):
             statuses[result["unique_id"]] = str(result.get("status") or "")
     metadata = data.get("metadata") or {}
-    args = data.get("args") or {}
+    args = data.get("args")
+    args = args if isinstance(args, dict) else {}
     return RunResults(
-        invocation_id=metadata.get("invocation_id"),
-        command=args.get("which") if isinstance(args, dict) else None,
+        invocation_id=_optional_text(metadata, "invocation_id"),
+        command=_optional_text(args, "which"),
         statuses=statuses,
     )
