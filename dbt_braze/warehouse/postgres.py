@@ -56,7 +56,13 @@ class PostgresWarehouse(Warehouse):
         self._cursors = 0
 
     def _error(self, exc: psycopg2.Error, sql: str) -> WarehouseError:
-        message = (exc.pgerror or str(exc)).strip()
+        # The connection may be gone (server restart, pg_terminate_backend): rolling back
+        # must not turn a clear WarehouseError into psycopg2's InterfaceError.
+        with contextlib.suppress(psycopg2.Error):
+            self.conn.rollback()
+        message = (getattr(exc, "pgerror", None) or str(exc)).strip()
+        if self.conn.closed:
+            message += " (the connection to Postgres was lost)"
         return WarehouseError(f"Postgres: {message}", hint=f"while running: {sql[:200]}")
 
     def columns(self, schema: str, name: str) -> list[str] | None:
@@ -73,7 +79,6 @@ class PostgresWarehouse(Warehouse):
                 cur.execute(sql, tuple(params))
                 return cur.fetchall() if cur.description else []
         except psycopg2.Error as exc:
-            self.conn.rollback()
             raise self._error(exc, sql) from None
 
     def stream(
@@ -82,7 +87,10 @@ class PostgresWarehouse(Warehouse):
         # A named cursor keeps the result on the server; WITH HOLD lets state commits on
         # this connection go on while the stream is open.
         self._cursors += 1
-        cur = self.conn.cursor(name=f"dbt_braze_{self._cursors}", withhold=True)
+        try:
+            cur = self.conn.cursor(name=f"dbt_braze_{self._cursors}", withhold=True)
+        except psycopg2.Error as exc:
+            raise self._error(exc, sql) from None
         cur.itersize = batch_size
         try:
             cur.execute(sql, tuple(params))
@@ -93,7 +101,6 @@ class PostgresWarehouse(Warehouse):
                     break
                 yield rows
         except psycopg2.Error as exc:
-            self.conn.rollback()
             raise self._error(exc, sql) from None
         finally:
             with contextlib.suppress(psycopg2.Error):
@@ -105,7 +112,6 @@ class PostgresWarehouse(Warehouse):
                 cur.execute(sql, tuple(params))
                 return cur.rowcount
         except psycopg2.Error as exc:
-            self.conn.rollback()
             raise self._error(exc, sql) from None
 
     def insert_rows(
@@ -124,24 +130,31 @@ class PostgresWarehouse(Warehouse):
             with self.conn.cursor() as cur:
                 cur.copy_expert(sql, buffer)
         except psycopg2.Error as exc:
-            self.conn.rollback()
             raise self._error(exc, sql) from None
 
     def commit(self) -> None:
-        self.conn.commit()
+        try:
+            self.conn.commit()
+        except psycopg2.Error as exc:
+            raise self._error(exc, "commit") from None
 
     def rollback(self) -> None:
-        self.conn.rollback()
+        try:
+            self.conn.rollback()
+        except psycopg2.Error as exc:
+            raise self._error(exc, "rollback") from None
 
     def try_lock(self, key: str) -> bool:
         # Session-level advisory lock: released when this connection ends, even on SIGKILL.
         rows = self.query("select pg_try_advisory_lock(%s)", (_lock_id(key),))
-        self.conn.commit()
+        self.commit()
         return bool(rows[0][0])
 
     def unlock(self, key: str) -> None:
+        if self.conn.closed:
+            return  # a session lock ends with its connection
         self.query("select pg_advisory_unlock(%s)", (_lock_id(key),))
-        self.conn.commit()
+        self.commit()
 
     def close(self) -> None:
         if not self.conn.closed:
