@@ -14,6 +14,7 @@ import hashlib
 import re
 
 from dbt_braze.config import SyncConfig
+from dbt_braze.errors import WarehouseError
 from dbt_braze.warehouse import Warehouse
 
 KEY = "dbt_braze__key"
@@ -48,6 +49,15 @@ class StateStore:
 
     def ensure_schema(self) -> None:
         """Create the schema and the shared tables if they are missing, then commit."""
+        try:
+            self._create_shared()
+        except WarehouseError:
+            # Two syncs (or --threads) creating them at once: Postgres lets one `if not
+            # exists` fail on a catalog unique index; the other has created them by now.
+            self.wh.rollback()
+            self._create_shared()
+
+    def _create_shared(self) -> None:
         wh, ts = self.wh, "timestamp"
         wh.execute(f"create schema if not exists {wh.quote(self.schema)}")
         wh.execute(
