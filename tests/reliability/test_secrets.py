@@ -21,7 +21,8 @@ from tests.fixtures.dbt_project import ExampleProject
 
 KEY = "sk-live-SECRET-7f3a9c0d2e"
 WRONG_KEY = "sk-live-WRONGKEY-b81e44"
-MODES = (("--log-format", "text"), ("--log-format", "json"), ("--debug",))
+# --debug prints every line plain text does, and more.
+MODES = (("--debug",), ("--log-format", "json", "--debug"))
 SYNC = ("sync",)  # no selection: `-s` would cost a `dbt ls` per run
 
 
