@@ -54,7 +54,7 @@ def execute(project: ExampleProject, sql: str, params: tuple[Any, ...] = ()) -> 
         connection = project.pg.connect()
         with contextlib.closing(connection):
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params or None)
             connection.commit()
         return
     with duckdb.connect(str(project.duckdb_path)) as connection:

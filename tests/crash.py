@@ -7,6 +7,7 @@ before the process is killed (0: kill during start-up and the diff, before any r
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,11 +57,16 @@ models:
 """
 
 
-def add_crowd_models(project: ExampleProject) -> None:
-    """Thousands of users and events, generated in the warehouse itself."""
+def add_crowd_model(project: ExampleProject, model: str) -> None:
+    """Thousands of users or events, generated in the warehouse itself, as the project's only
+    Braze model (so a plain `dbt-braze sync` needs no `dbt ls` to select it)."""
+    for folder in ("users", "activity"):
+        shutil.rmtree(project.path / "models" / folder)
     folder = project.path / "models" / "crowd"
     folder.mkdir()
     for name, sql in CROWD_MODELS.items():
+        if name != f"{model}.sql":
+            continue
         size = CROWD_USERS if name == "braze_crowd.sql" else CROWD_EVENTS
         series = (
             f"range(1, {size + 1}) t(i)"
@@ -68,7 +74,9 @@ def add_crowd_models(project: ExampleProject) -> None:
             else f"generate_series(1, {size}) as t(i)"
         )
         (folder / name).write_text(sql + series + "\n")
-    (folder / "_crowd.yml").write_text(CROWD_YAML)
+    blocks = CROWD_YAML.split("  - name: ")
+    keep = [b for b in blocks[1:] if b.startswith(model + "\n")]
+    (folder / "_crowd.yml").write_text(blocks[0] + "  - name: " + keep[0])
 
 
 # Slow enough that a sync takes a few seconds, so kills land all through it.

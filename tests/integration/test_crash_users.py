@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from dbt_braze.emulator import Emulator
 from tests.braze_cli import dbt_braze, execute
-from tests.crash import CROWD_USERS, SLOW, KillReport, add_crowd_models, kill_at
+from tests.crash import CROWD_USERS, SLOW, KillReport, add_crowd_model, kill_at
 from tests.fixtures.dbt_project import ExampleProject
 
-ARGS = ("-s", "braze_crowd")
+ARGS: tuple[str, ...] = ()
 # Requests answered before each kill: before any request, early, middle and late.
-KILL_POINTS = (0, 1, 4, 9, 15, 22, 30, 38)
+# More kill points with DBT_BRAZE_LONG=1 (make test-long).
+KILL_POINTS = (
+    (0, 1, 4, 9, 15, 22, 30, 38) if os.environ.get("DBT_BRAZE_LONG") else (0, 2, 9, 22, 38)
+)
 
 
 def _profiles(emulator: Emulator) -> dict[str, dict[str, object]]:
@@ -33,7 +37,7 @@ def test_sigkill_anywhere_converges_to_a_clean_run(
     warehouse_project: ExampleProject, emulator_factory: Callable[..., Emulator]
 ) -> None:
     project = warehouse_project
-    add_crowd_models(project)
+    add_crowd_model(project, "braze_crowd")
     project.dbt("run", "-s", "braze_crowd")
     reference = emulator_factory()
     crashed = emulator_factory()
@@ -42,7 +46,7 @@ def test_sigkill_anywhere_converges_to_a_clean_run(
     dbt_braze(project, "sync", *ARGS, emulator=reference, settings=clean)
     report = KillReport()
     _killed_then_finished(project, crashed, report)
-    assert report.kills >= 5, report
+    assert report.kills >= 4, report
     assert len(_profiles(reference)) == CROWD_USERS
     assert _profiles(crashed) == _profiles(reference)
 
