@@ -16,6 +16,11 @@ _locks_guard = threading.Lock()
 _INSERT_CHUNK = 500
 
 
+def _one_type(values: list[Any]) -> bool:
+    """Whether the non-null values are all of one Python type (so they make one list)."""
+    return len({type(v) for v in values if v is not None}) <= 1
+
+
 class DuckDBWarehouse(Warehouse):
     type = "duckdb"
     param = "?"
@@ -91,6 +96,15 @@ class DuckDBWarehouse(Warehouse):
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
         column_list = ", ".join(self.quote(c) for c in columns)
+        if not rows:
+            return
+        values = [list(column) for column in zip(*rows, strict=True)]
+        if all(_one_type(column) for column in values):
+            # One list parameter per column, unnested side by side: a single statement that
+            # DuckDB converts in bulk, >10x faster than many-row VALUES with bound parameters.
+            select = ", ".join("unnest(?)" for _ in columns)
+            self.execute(f"insert into {table} ({column_list}) select {select}", values)
+            return
         one = "(" + ", ".join("?" for _ in columns) + ")"
         for start in range(0, len(rows), _INSERT_CHUNK):
             chunk = rows[start : start + _INSERT_CHUNK]
