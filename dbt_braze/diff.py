@@ -96,11 +96,15 @@ def users_diff(
         f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
     )
     select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel]))
+    key = key_expression(wh, config)
+    # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
+    # which wrote every row's typed and text values to disk before the join.
     sql = (
-        f"with m as (select {key_expression(wh, config)} as k"
+        f"with m as (select {key} as k"
         + (f", {sel_src}" if sel_src else "")
         + f" from {relation}), "
-        "d as (select k from m where k is not null group by k having count(*) > 1) "
+        f"d as (select {key} as k from {relation} where {key} is not null "
+        "group by 1 having count(*) > 1) "
         f"select {select_list} from m "
         "left join d on d.k = m.k "
         f"left join {state_sql} s on s.{q(KEY)} = m.k "
@@ -120,10 +124,10 @@ def removed_users(
     """Users in state that the model no longer has; with their state attribute values."""
     q = wh.quote
     sel = ", ".join([f"s.{q(KEY)}", *(f"s.{q(a)}" for a in attributes)])
+    # An anti-join needs no DISTINCT over the model's keys (an aggregate of every row).
     sql = (
-        f"select {sel} from {state} s left join (select distinct "
-        f"{key_expression(wh, config)} as k from {relation}) m on m.k = s.{q(KEY)} "
-        "where m.k is null"
+        f"select {sel} from {state} s where not exists (select 1 from {relation} m "
+        f"where {key_expression(wh, config)} = s.{q(KEY)})"
     )
     if only_with_values and attributes:
         sql += " and (" + " or ".join(f"s.{q(a)} is not null" for a in attributes) + ")"

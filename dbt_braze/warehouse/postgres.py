@@ -15,6 +15,8 @@ import psycopg2.extras
 from dbt_braze.errors import WarehouseError
 from dbt_braze.warehouse.base import Warehouse
 
+DIFF_WORK_MEM = "256MB"
+
 
 def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
@@ -54,6 +56,22 @@ class PostgresWarehouse(Warehouse):
                 hint="Check the target in profiles.yml and that the server is up.",
             ) from None
         self._cursors = 0
+        self._tune_session()
+
+    def _tune_session(self) -> None:
+        """Settings of this session only, for the one large analytic query a diff is."""
+        with self.conn.cursor() as cur:
+            # JIT compiles the diff's many comparisons for seconds and saves less than that.
+            if self.conn.server_version >= 110000:
+                cur.execute("set jit = off")
+            # Hash joins of a 1M-row model and its state spill to disk at the 4MB default;
+            # raised for this session only, never lowered.
+            cur.execute(
+                "select set_config('work_mem', %s, false) "
+                "where pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s)",
+                (DIFF_WORK_MEM, DIFF_WORK_MEM),
+            )
+        self.conn.commit()
 
     def _error(self, exc: psycopg2.Error, sql: str) -> WarehouseError:
         # The connection may be gone (server restart, pg_terminate_backend): rolling back
