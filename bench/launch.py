@@ -1,4 +1,4 @@
-"""Run a command and write its peak RSS in KiB to a file: `python -m bench.launch OUT CMD...`.
+"""Run a command; write its peak RSS (KiB) and CPU seconds: `python -m bench.launch OUT CMD`.
 
 The bench process itself is large by the time it starts a sync, and a forked child's peak
 RSS starts at its parent's; this small launcher forks instead, so the figure is the
@@ -21,7 +21,7 @@ def main() -> int:
             os._exit(127)
     _, status, usage = os.wait4(pid, 0)
     with open(out, "w") as f:
-        f.write(str(usage.ru_maxrss))
+        f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.3f}")
     return os.waitstatus_to_exitcode(status)
 
 

@@ -34,6 +34,7 @@ class CliRun:
 
     seconds: float
     peak_rss_mb: float
+    cpu_s: float  # user + system CPU seconds of the sync process
     exit_code: int
     output: str
 
@@ -125,5 +126,5 @@ class BenchProject:
                 cwd=ROOT,
             )
             seconds = time.perf_counter() - started
-        peak_mb = int(rss.read_text()) / 1024
-        return CliRun(seconds, peak_mb, done.returncode, log.read_text())
+        peak_kib, cpu = rss.read_text().split()
+        return CliRun(seconds, int(peak_kib) / 1024, float(cpu), done.returncode, log.read_text())

@@ -84,6 +84,15 @@ def _warehouse_rows(w: dict[str, Any], share: float) -> list[str]:
         f"| {name}: first sync (backfill) | {w['backfill']['seconds']:.1f} s, "
         f"{w['backfill']['requests']:,} requests, "
         f"peak RSS {w['backfill']['peak_rss_mb']:.0f} MB | |",
+        *(
+            [
+                f"| {name}: backfill sending rate with no rate limit (sync, emulator and "
+                f"database on the same cores) | {w['sending']['requests_per_s']:.0f} "
+                f"requests/s, {w['sending']['objects_per_s']:,.0f} objects/s | |"
+            ]
+            if "sending" in w
+            else []
+        ),
         f"| {name}: diff of a {share:.0%}-changed model, ours (in the warehouse) | "
         f"{w['diff_changed_s']:.2f} s ({w['diff_changed_rows']:,} rows) | |",
         f"| {name}: same diff, naive (both tables pulled into Python) | "

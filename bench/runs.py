@@ -44,7 +44,7 @@ def _sync(
     delta = {k: _requests(before, after, k) for k in ("requests", "objects", "data_points")}
     delta["rate_limited"] = _requests(before, after, "rate_limited")
     say(
-        f"  {what}: {run.seconds:.1f}s, peak RSS {run.peak_rss_mb:.0f} MB, "
+        f"  {what}: {run.seconds:.1f}s ({run.cpu_s:.1f}s CPU), peak RSS {run.peak_rss_mb:.0f} MB, "
         f"{delta['requests']} requests, {delta['objects']} objects, "
         f"{delta['data_points']} data points, exit {run.exit_code}"
     )
@@ -80,23 +80,23 @@ def warehouse_run(
     say(f"  generated in {out['generate_s']:.1f}s")
 
     if throughput:
-        limit = options.rate_per_s * 3
-        emulator = EmulatorProcess(rate_limit=limit, rate_window_s=3)
-        settings = {"rate_limit": limit, "rate_window_seconds": 3}
+        per_window = options.rate_per_s * 3
+        emulator = EmulatorProcess(rate_limit=per_window, rate_window_s=3)
+        settings = {"rate_limit": per_window, "rate_window_seconds": 3}
     else:
         emulator, settings = EmulatorProcess(), UNLIMITED
     try:
         with Sampler(emulator) as sampler:
             run, sent = _sync(project, emulator, settings, "first sync (backfill)")
         out["backfill"] = {**run.__dict__, **sent, "output": ""}
-        if throughput:
-            out["throughput"] = throughput_figures(sampler.samples, options.rate_per_s)
-            t = out["throughput"]
-            say(
-                f"  throughput: {t['requests_per_s']:.1f} requests/s sustained of "
-                f"{options.rate_per_s} allowed ({t['share']:.1%}), "
-                f"{t['objects_per_s']:.0f} objects/s, {t['rate_limited']} answers 429"
-            )
+        limit = options.rate_per_s if throughput else 0
+        t = throughput_figures(sampler.samples, limit)
+        out["throughput" if throughput else "sending"] = t
+        allowed = f"of {limit} allowed ({t['share']:.1%})" if limit else "with no rate limit"
+        say(
+            f"  sending: {t['requests_per_s']:.1f} requests/s sustained {allowed}, "
+            f"{t['objects_per_s']:.0f} objects/s, {t['rate_limited']} answers 429"
+        )
 
         out["diff_nochange_s"], _ = diff_alone(project.path)
         run, sent = _sync(project, emulator, settings, "no-change resync")
@@ -157,7 +157,7 @@ def throughput_figures(samples: list[tuple[float, dict[str, Any]]], limit: int) 
         "limit_per_s": limit,
         "requests_per_s": rate,
         "objects_per_s": objects,
-        "share": rate / limit,
+        "share": rate / limit if limit else None,
         "rate_limited": int(final["rate_limited"]),
         "seconds": seconds,
         "series": [(round(t - started, 2), round(v)) for t, v in series if t >= started],
