@@ -169,5 +169,30 @@ def _add_emulator() -> None:
 
 _add_emulator()
 
+_MULTI_FLAGS = {"-s", "--select", "-m", "--models", "--exclude"}
+
+
+def expand_multi_values(argv: list[str]) -> list[str]:
+    """dbt takes `-s a b --exclude c d`; click wants one value per flag: repeat the flag."""
+    out: list[str] = []
+    flag = None
+    for arg in argv:
+        if arg in _MULTI_FLAGS:
+            flag = arg
+            out.append(arg)
+            continue
+        if flag and not arg.startswith("-") and out[-1] != flag:
+            out.append(flag)
+        elif arg.startswith("-"):
+            flag = None
+        out.append(arg)
+    return out
+
+
+def run() -> None:
+    """The console script: dbt's multi-value flags, then click."""
+    main(args=expand_multi_values(sys.argv[1:]), prog_name="dbt-braze")
+
+
 if __name__ == "__main__":
-    main()
+    run()

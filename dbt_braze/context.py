@@ -37,6 +37,7 @@ class Context:
     manifest: Manifest
     run_results: RunResults | None
     configs: list[SyncConfig]
+    problems: list[str] = field(default_factory=list)
     _target: Target | None = None
 
     @property
@@ -52,8 +53,11 @@ class Context:
         return self.project.settings.get("state_schema") or f"{self.target.schema}_braze"
 
 
-def load_context(options: Options) -> Context:
-    """Read the project and manifest, select Braze models and check their configs' shape."""
+def load_context(options: Options, *, strict: bool = True) -> Context:
+    """Read the project and manifest, select Braze models and check their configs' shape.
+
+    With `strict`, any problem raises ConfigError; otherwise problems are kept on the context
+    (validate adds the warehouse's findings and reports them all together)."""
     project = load_project(
         options.project_dir,
         options.profiles_dir,
@@ -80,9 +84,10 @@ def load_context(options: Options) -> Context:
         problems += found
         if config:
             configs.append(config)
-    if problems:
+    if problems and strict:
         raise ConfigError(problems, hint="Fix the meta.braze blocks above; nothing was sent.")
-    return Context(options, project, manifest, load_run_results(project.target_path), configs)
+    run_results = load_run_results(project.target_path)
+    return Context(options, project, manifest, run_results, configs, problems)
 
 
 def relation_columns(warehouse: Warehouse, config: SyncConfig) -> list[str] | None:
