@@ -214,7 +214,8 @@ def parse_model(model: ModelNode) -> tuple[SyncConfig | None, list[str]]:
     for key in sorted(set(block) - allowed, key=str):
         close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
         fix = f"Did you mean `{close[0]}`?" if close else f"Allowed: {', '.join(sorted(allowed))}."
-        problems.add(str(key), f"unknown key for a {kind} model", fix)
+        article = "an" if kind == "events" else "a"
+        problems.add(str(key), f"unknown key for {article} {kind} model", fix)
     if model.materialized in UNSYNCABLE_MATERIALIZATIONS or not model.relation_name:
         problems.add(
             "type",
