@@ -15,7 +15,16 @@ from tests.fixtures.dbt_project import ExampleProject
 
 EVENTS = "analytics.braze_order_events"
 LEDGER = "analytics_braze.ledger__braze_order_events"
-SELECT = ("-s", "braze_order_events")
+OTHER_BRAZE_MODELS = ("users/braze_users.sql", "activity/braze_purchases.sql")
+
+
+def _build(project: ExampleProject) -> None:
+    """Build the copy with only braze_order_events of its Braze models enabled: a sync without
+    `-s` then picks it alone, sparing each dbt-braze call a `dbt ls` (seconds)."""
+    for path in OTHER_BRAZE_MODELS:
+        sql = project.path / "models" / path
+        sql.write_text("{{ config(enabled=false) }}\n" + sql.read_text())
+    project.dbt("build", "--exclude-resource-type", "test")
 
 
 def _stored(emulator: Emulator) -> Counter[str]:
@@ -29,11 +38,9 @@ def _canonical(event: dict[str, Any]) -> str:
     return json.dumps(event, sort_keys=True)
 
 
-def _expected(project: ExampleProject, where: str) -> Counter[str]:
-    """The event objects Braze should hold for the model's rows matching `where`."""
-    rows = project.query(
-        f"select customer_id, ordered_at, status, amount from {EVENTS} where {where}"
-    )
+def _expected(project: ExampleProject) -> Counter[str]:
+    """The event objects Braze should hold for every row of the model."""
+    rows = project.query(f"select customer_id, ordered_at, status, amount from {EVENTS}")
     expected: Counter[str] = Counter()
     for customer_id, ordered_at, status, amount in rows:
         event: dict[str, Any] = {
@@ -55,24 +62,18 @@ def test_events_sent_once_and_only_new_ones(
     warehouse_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = warehouse_project
-    project.dbt("build", "-s", "+braze_order_events")
+    _build(project)
 
-    # plan: counts and a sample, nothing sent, and no state schema created.
-    out = dbt_braze(project, "plan", *SELECT)
-    assert "new=500 " in out.stdout and "invalid=0" in out.stdout
-    assert "sample: " in out.stdout and '"name": "order_placed"' in out.stdout
-    assert emulator.stats()["requests"] == 0
-    assert _schemas(project) == []
-
-    dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    out = dbt_braze(project, "sync", emulator=emulator)
+    assert "new=500 " in out.stdout and "invalid=0 " in out.stdout
     stats = emulator.stats()
     assert stats["requests"] == 7  # 500 events, 75 a request
     assert len(emulator.events()) == 500
-    assert _stored(emulator) == _expected(project, "true")
+    assert _stored(emulator) == _expected(project)
     assert project.query(f"select count(*) from {LEDGER}") == [(500,)]
 
     # Nothing new: not a single request, and no event twice.
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=0 " in out.stdout
     assert emulator.stats()["requests"] == stats["requests"]
     assert len(emulator.events()) == 500
@@ -82,7 +83,14 @@ def test_events_sent_once_and_only_new_ones(
         project,
         f"insert into {EVENTS} values (501, 7, '2025-03-01 12:30:00', 'completed', 12.5)",
     )
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    # plan over existing state: the one new event, its payload, and nothing written.
+    # (test_sync_purchases checks that a plan on a fresh project creates no state schema.)
+    out = dbt_braze(project, "plan")
+    assert "new=1 " in out.stdout and "sample: " in out.stdout
+    assert '"name": "order_placed"' in out.stdout and "2025-03-01T12:30:00Z" in out.stdout
+    assert project.query("select count(*) from analytics_braze.run_log") == [(2,)]
+    assert project.query(f"select count(*) from {LEDGER}") == [(500,)]
+    out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=1 " in out.stdout
     assert emulator.stats()["requests"] == stats["requests"] + 1
     events = emulator.events()
@@ -98,20 +106,15 @@ def test_events_sent_once_and_only_new_ones(
         "select rows_new, objects_delivered from analytics_braze.run_log order by started_at"
     )
     assert log == [(500, 500), (0, 0), (1, 1)]
-
-
-def _schemas(project: ExampleProject) -> list[str]:
-    rows = project.query(
-        "select schema_name from information_schema.schemata where schema_name like '%braze%'"
-    )
-    return sorted(r[0] for r in rows)
+    # Every acknowledged key left the in-flight journal.
+    assert project.query("select count(*) from analytics_braze.inflight") == [(0,)]
 
 
 def test_rejected_event_is_retried_and_invalid_rows_never_sent(
     warehouse_project: ExampleProject, emulator_factory: Callable[..., Emulator]
 ) -> None:
     project = warehouse_project
-    project.dbt("build", "-s", "+braze_order_events")
+    _build(project)
     # This workspace allows 40 characters; dbt-braze checks Braze's default, 255.
     emulator = emulator_factory(string_max_chars=40)
     long_status = "awaiting-confirmation-from-the-warehouse-team"
@@ -127,7 +130,7 @@ def test_rejected_event_is_retried_and_invalid_rows_never_sent(
         "(603, null, '2030-01-05 00:00:00', 'completed', 5)",  # null identifier
     )
 
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    out = dbt_braze(project, "sync", emulator=emulator, expect=1)
     assert "new=500 " in out.stdout and "invalid=5 " in out.stdout
     assert "rejected=1" in out.stdout
     events = emulator.events()
@@ -151,17 +154,19 @@ def test_rejected_event_is_retried_and_invalid_rows_never_sent(
     # Neither the rejected nor the invalid keys enter the ledger.
     held = f"select * from {LEDGER} where dbt_braze__key in ('5', '601', '602', '603')"
     assert project.query(held) == []
+    # A refused event is settled too: nothing stays journalled as in flight.
+    assert project.query("select count(*) from analytics_braze.inflight") == [(0,)]
 
     # Next run: the rejected event is tried again (alone), and refused again.
     before = emulator.stats()
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    out = dbt_braze(project, "sync", emulator=emulator, expect=1)
     assert "new=1 " in out.stdout and "rejected=1" in out.stdout
     assert emulator.stats()["requests"] - before["requests"] == 1
     assert len(emulator.events()) == 499
 
     # Fixed upstream: delivered once, and the next run is quiet but for the invalid rows.
     execute(project, f"update {EVENTS} set status = 'on hold' where order_id = 5")
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator, expect=1)
+    out = dbt_braze(project, "sync", emulator=emulator, expect=1)
     assert "new=1 " in out.stdout and "rejected=0" in out.stdout and "invalid=5" in out.stdout
     events = emulator.events()
     assert len(events) == 500
@@ -186,9 +191,9 @@ def test_backfill_none_sends_only_rows_after_the_first_sync(
 ) -> None:
     project = warehouse_project
     _configure(project, {"backfill: all": "backfill: none"})
-    project.dbt("build", "-s", "+braze_order_events")
+    _build(project)
 
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=0 " in out.stdout
     assert emulator.stats()["requests"] == 0 and emulator.events() == []
     assert project.query(f"select dbt_braze__status, count(*) from {LEDGER} group by 1") == [
@@ -196,7 +201,7 @@ def test_backfill_none_sends_only_rows_after_the_first_sync(
     ]
 
     execute(project, f"insert into {EVENTS} values (501, 7, '2025-03-01 12:30:00', 'placed', 40)")
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=1 " in out.stdout
     assert [{k: v for k, v in e.items() if k != "braze_id"} for e in emulator.events()] == [
         {
@@ -271,17 +276,15 @@ def test_backfill_since_name_column_and_nested_properties(
         },
         RICH_EVENTS_SQL,
     )
-    project.dbt("build", "-s", "+braze_order_events")
+    _build(project)
 
-    out = dbt_braze(project, "plan", *SELECT)
+    out = dbt_braze(project, "sync", emulator=emulator)
     recent = project.query(
         f"select order_id, customer_id, event_name, status, ordered_at, details from {EVENTS} "
         "where ordered_at >= '2024-10-01'"
     )
     assert 0 < len(recent) < 500
-    assert f"new={len(recent)} " in out.stdout and '"details": {' in out.stdout, out.stdout
-
-    dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    assert f"new={len(recent)} " in out.stdout
     stored = emulator.events()
     times = [e["time"] for e in stored]
     # ISO 8601 with its zone: Z for UTC, or an explicit offset.
@@ -322,7 +325,7 @@ def test_backfill_since_name_column_and_nested_properties(
         """'{"amount": 5, "ids": [501, 9], "flags": {"gift": true}}')""",
     )
     before = len(stored)
-    out = dbt_braze(project, "sync", *SELECT, emulator=emulator)
+    out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=1 " in out.stdout
     stored = emulator.events()
     assert len(stored) == before + 1
