@@ -1,1 +1,5 @@
-pytest_plugins = ["tests.fixtures.emulator", "tests.fixtures.postgres", "tests.fixtures.dbt_project"]
+pytest_plugins = [
+    "tests.fixtures.emulator",
+    "tests.fixtures.postgres",
+    "tests.fixtures.dbt_project",
+]

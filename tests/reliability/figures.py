@@ -7,6 +7,7 @@ tests.reliability.figures` prints the table pasted into the docs.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sys
@@ -19,18 +20,21 @@ FIGURES = Path(__file__).resolve().parents[2] / ".tmp" / "reliability.json"
 def record(test: str, **figures: Any) -> None:
     """Store one test's figures under its name (the latest run of a test wins)."""
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
-    data: dict[str, Any] = {}
-    if FIGURES.exists():
-        try:
-            data = json.loads(FIGURES.read_text())
-        except ValueError:
-            data = {}
     figures["at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     figures["long"] = bool(os.environ.get("DBT_BRAZE_LONG"))
-    data[test] = figures
-    tmp = FIGURES.with_suffix(".part")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(FIGURES)
+    # Tests may run in parallel workers: one writer at a time.
+    with FIGURES.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data: dict[str, Any] = {}
+        if FIGURES.exists():
+            try:
+                data = json.loads(FIGURES.read_text())
+            except ValueError:
+                data = {}
+        data[test] = figures
+        tmp = FIGURES.with_suffix(f".{os.getpid()}.part")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        tmp.replace(FIGURES)
 
 
 def render(data: dict[str, Any]) -> str:
