@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -19,10 +20,10 @@ from typing import Any
 
 from bench import report
 from bench.databases import PostgresCluster, duckdb_database
-from bench.runs import Options, memory_run, say, warehouse_run
+from bench.runs import Options, memory_run, say, throughput_run, warehouse_run
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = ("postgres", "duckdb", "memory", "cpu")
+PARTS = ("postgres", "duckdb", "memory", "throughput", "cpu")
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -38,31 +39,55 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=int(env("BENCH_SEED", "1")))
     p.add_argument("--change-share", type=float, default=float(env("BENCH_CHANGE", "0.01")))
     p.add_argument("--attributes-changed", type=int, default=2)
-    p.add_argument("--rate", type=int, default=int(env("BENCH_RATE", "250")), help="requests/s")
+    p.add_argument(
+        "--rate",
+        default=env("BENCH_RATE", "auto"),
+        help="rate limit (requests/s) of the throughput run; auto: 75%% of the rate the "
+        "Postgres backfill reached unlimited on this machine, at most 250",
+    )
+    p.add_argument("--throughput-seconds", type=float, default=60.0)
     p.add_argument("--cpu-objects", type=int, default=int(env("BENCH_CPU_OBJECTS", "60000")))
+    p.add_argument("--repeat", type=int, default=int(env("BENCH_REPEAT", "2")), help="best of")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     return p.parse_args(argv)
 
 
+def _rate(asked: str, figures: dict[str, Any]) -> int:
+    """The throughput run's limit: as asked, or below what this machine reached unlimited."""
+    if asked != "auto":
+        return int(asked)
+    reached = figures.get("postgres", {}).get("sending", {}).get("requests_per_s")
+    if not reached:
+        return 100
+    # Sync, emulator and database share the machine's cores: a limit above what they reach
+    # together would measure the machine, not whether the client keeps a limit full.
+    return max(10, min(250, int(reached * 0.75)))
+
+
 def main(argv: list[str]) -> int:
     args = _args(argv)
+    # A terminated bench still stops its Postgres cluster (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    options = Options(args.rows, args.seed, args.change_share, args.attributes_changed, args.rate)
+    options = Options(
+        args.rows, args.seed, args.change_share, args.attributes_changed, args.repeat
+    )
     figures: dict[str, Any] = {"date": report.today(), "options": options.__dict__, "notes": []}
+    load_before = os.getloadavg()[0]
     versions: dict[str, str] = {}
     work = Path(tempfile.mkdtemp(prefix="dbt_braze_bench_"))
     started = time.perf_counter()
     cluster = None
     try:
-        if parts & {"postgres", "memory"}:
+        if parts & {"postgres", "memory", "throughput"}:
             cluster = PostgresCluster()
         if "postgres" in parts and cluster:
             db = cluster.database("bench_main")
             versions["PostgreSQL"] = db.version()
-            figures["postgres"] = warehouse_run(db, options, work / "pg", throughput=False)
+            figures["postgres"] = warehouse_run(db, options, work / "pg")
         if "duckdb" in parts:
             db = duckdb_database(work, "main")
-            figures["duckdb"] = warehouse_run(db, options, work / "duck", throughput=True)
+            figures["duckdb"] = warehouse_run(db, options, work / "duck")
             versions["DuckDB"] = db.version()
         memory = []
         if "postgres" in figures:
@@ -76,6 +101,12 @@ def main(argv: list[str]) -> int:
                     memory.append(memory_run(db, size, work / f"mem_{size}"))
         if memory:
             figures["memory"] = memory
+        if "throughput" in parts and cluster:
+            rate = _rate(args.rate, figures)
+            db = cluster.database("bench_rate")
+            figures["throughput"] = throughput_run(
+                db, rate, args.throughput_seconds, work / "rate"
+            )
         if "cpu" in parts:
             from bench.client_cpu import run as client_cpu
 
@@ -96,6 +127,10 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(work, ignore_errors=True)
     figures["seconds"] = time.perf_counter() - started
     figures["machine"] = report.machine(versions)
+    # Other work on the machine slows every figure; the reader should know how busy it was.
+    figures["machine"]["load average, start / end"] = (
+        f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"
+    )
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(figures, indent=2, default=str))

@@ -55,7 +55,7 @@ class EmulatorProcess:
 class Sampler:
     """Polls the emulator's counters every `every` seconds while a sync runs."""
 
-    def __init__(self, emulator: EmulatorProcess, every: float = 0.5) -> None:
+    def __init__(self, emulator: EmulatorProcess, every: float = 1.0) -> None:
         self.emulator, self.every = emulator, every
         self.samples: list[tuple[float, dict[str, Any]]] = []
         self._stop = threading.Event()

@@ -24,7 +24,7 @@ class Options:
     seed: int
     change_share: float
     attributes_changed: int
-    rate_per_s: int  # the rate limit of the throughput run
+    repeat: int = 2  # timed steps are run this many times; the best counts
 
 
 def say(text: str) -> None:
@@ -70,38 +70,33 @@ def _model_seconds(db: Database) -> float:
     return float(rows[0][0])
 
 
-def warehouse_run(
-    db: Database, options: Options, folder: Path, throughput: bool
-) -> dict[str, Any]:
+def warehouse_run(db: Database, options: Options, folder: Path) -> dict[str, Any]:
     """Backfill, no-change resync, 1% change: diff vs naive, sync, data points."""
     out: dict[str, Any] = {"dialect": db.dialect, "rows": options.rows}
     say(f"[{db.dialect}] generating {options.rows:,} users")
     project, out["generate_s"] = prepare(db, options.rows, folder)
     say(f"  generated in {out['generate_s']:.1f}s")
 
-    if throughput:
-        per_window = options.rate_per_s * 3
-        emulator = EmulatorProcess(rate_limit=per_window, rate_window_s=3)
-        settings = {"rate_limit": per_window, "rate_window_seconds": 3}
-    else:
-        emulator, settings = EmulatorProcess(), UNLIMITED
+    emulator, settings = EmulatorProcess(), UNLIMITED
     try:
         with Sampler(emulator) as sampler:
             run, sent = _sync(project, emulator, settings, "first sync (backfill)")
         out["backfill"] = {**run.__dict__, **sent, "output": ""}
-        limit = options.rate_per_s if throughput else 0
-        t = throughput_figures(sampler.samples, limit)
-        out["throughput" if throughput else "sending"] = t
-        allowed = f"of {limit} allowed ({t['share']:.1%})" if limit else "with no rate limit"
+        t = out["sending"] = throughput_figures(sampler.samples, 0)
         say(
-            f"  sending: {t['requests_per_s']:.1f} requests/s sustained {allowed}, "
+            f"  sending with no rate limit: {t['requests_per_s']:.1f} requests/s, "
             f"{t['objects_per_s']:.0f} objects/s, {t['rate_limited']} answers 429"
         )
 
-        out["diff_nochange_s"], _ = diff_alone(project.path)
-        run, sent = _sync(project, emulator, settings, "no-change resync")
+        # Best of `repeat` for every timed step: the machine is shared and noisy.
+        out["diff_nochange_s"] = min(diff_alone(project.path)[0] for _ in range(options.repeat))
+        resyncs = []
+        for _ in range(options.repeat):
+            run, sent = _sync(project, emulator, settings, "no-change resync")
+            resyncs.append((_model_seconds(db), run, sent))
+        out["nochange_model_s"], run, sent = min(resyncs, key=lambda r: r[0])
         out["nochange"] = {**run.__dict__, **sent, "output": ""}
-        out["nochange_model_s"] = _model_seconds(db)
+        out["nochange"]["requests"] = sum(r[2]["requests"] for r in resyncs)
         say(
             f"  diff query alone {out['diff_nochange_s']:.2f}s; resync model time "
             f"{out['nochange_model_s']:.2f}s "
@@ -118,13 +113,19 @@ def warehouse_run(
                 options.attributes_changed,
             )
         )
+        if db.dialect == "postgres":
+            # A dbt model is rebuilt, not updated in place: no dead rows, fresh statistics.
+            db.execute(f"vacuum analyze {SOURCE_SCHEMA}.users_src")
         changed_rows, changed_row_values = db.query(non_null_sql(project.source, where))[0]
         _, all_values = db.query(non_null_sql(project.source))[0]
         out["changed_rows"], out["changed_row_values"] = int(changed_rows), int(changed_row_values)
         out["all_values"] = int(all_values)
-        out["diff_changed_s"], out["diff_changed_rows"] = diff_alone(project.path)
-        naive_s, naive_rows, naive_values = naive(
-            db, project.model, "bench_braze.users__bench_users"
+        out["diff_changed_s"], out["diff_changed_rows"] = min(
+            diff_alone(project.path) for _ in range(options.repeat)
+        )
+        naive_s, naive_rows, naive_values = min(
+            naive(db, project.model, "bench_braze.users__bench_users")
+            for _ in range(options.repeat)
         )
         out["naive_s"], out["naive_changed_rows"] = naive_s, naive_rows
         out["naive_changed_values"] = naive_values
@@ -162,6 +163,27 @@ def throughput_figures(samples: list[tuple[float, dict[str, Any]]], limit: int) 
         "seconds": seconds,
         "series": [(round(t - started, 2), round(v)) for t, v in series if t >= started],
     }
+
+
+def throughput_run(db: Database, rate: int, seconds: float, folder: Path) -> dict[str, Any]:
+    """A backfill sized to last about `seconds` at `rate` requests/s, both sides limited."""
+    rows = int(rate * 75 * seconds)
+    say(f"[throughput] {db.dialect}, {rows:,} users at a rate limit of {rate} requests/s")
+    project, _ = prepare(db, rows, folder)
+    per_window = rate * 3  # Braze's shape: requests per 3-second window
+    emulator = EmulatorProcess(rate_limit=per_window, rate_window_s=3)
+    settings = {"rate_limit": per_window, "rate_window_seconds": 3}
+    try:
+        with Sampler(emulator) as sampler:
+            run, sent = _sync(project, emulator, settings, "rate-limited backfill")
+    finally:
+        emulator.stop()
+    t = throughput_figures(sampler.samples, rate)
+    say(
+        f"  {t['requests_per_s']:.1f} requests/s sustained of {rate} allowed "
+        f"({t['share']:.1%}), {t['objects_per_s']:.0f} objects/s, {t['rate_limited']} answers 429"
+    )
+    return {**t, "rows": rows, "sync": {**run.__dict__, **sent, "output": ""}}
 
 
 def memory_run(db: Database, rows: int, folder: Path) -> dict[str, Any]:
