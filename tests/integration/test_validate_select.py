@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from dbt_braze.emulator import Emulator
 from tests.braze_cli import dbt_braze
 from tests.fixtures.dbt_project import ExampleProject, ProjectFactory
 
@@ -95,3 +97,51 @@ def test_selection_matches_dbt_ls(built: ExampleProject, args: list[str]) -> Non
     expected = _dbt_ls(built, args) & BRAZE_MODELS
     assert expected, "each case should select at least one Braze model"
     assert _planned(built, args) == expected
+
+
+def _synced(project: ExampleProject, args: list[str], emulator: Emulator, schema: str) -> set[str]:
+    """Run the real sync with `args` into its own state schema; the models it reported synced."""
+    out = dbt_braze(
+        project, "sync", "--log-format", "json", *args,
+        emulator=emulator, settings={"state_schema": schema},
+    )  # fmt: skip
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert "Traceback" not in out.stdout + out.stderr
+    return {e["data"]["model"] for e in events if e["info"]["name"] == "ModelSynced"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-s", "path:models/activity"],
+        ["-s", "stg_order_items+"],
+        ["-s", "tag:braze", "--exclude", "braze_purchases"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_sync_sends_exactly_the_models_dbt_ls_selects(
+    built: ExampleProject, emulator: Emulator, args: list[str]
+) -> None:
+    expected = _dbt_ls(built, args) & BRAZE_MODELS
+    assert expected and expected != BRAZE_MODELS, "each case should select some Braze models"
+    schema = "analytics_braze_" + re.sub(r"\W+", "_", " ".join(args)).strip("_")
+
+    assert _synced(built, args, emulator, schema) == expected
+    # The run log holds one successful run of each selected model and of nothing else.
+    runs = built.query(f"select model_id, status, run_id from {schema}.run_log")
+    assert {model for model, _, _ in runs} == expected, runs
+    assert len(runs) == len(expected) and {status for _, status, _ in runs} == {"success"}, runs
+    assert len({run_id for _, _, run_id in runs}) == 1, runs
+    # And Braze received exactly those models' rows: every row of a selected model, none of
+    # the others (events and purchases create bare profiles; only braze_users sets email).
+    rows = {
+        model: built.query(f"select count(*) from analytics.{model.rsplit('.', 1)[-1]}")[0][0]
+        for model in BRAZE_MODELS
+    }
+    users = "model.dbt_braze_example.braze_users"
+    events = "model.dbt_braze_example.braze_order_events"
+    purchases = "model.dbt_braze_example.braze_purchases"
+    with_attributes = [u for u in emulator.users() if "email" in u]
+    assert len(with_attributes) == (rows[users] if users in expected else 0)
+    assert len(emulator.events()) == (rows[events] if events in expected else 0)
+    assert len(emulator.purchases()) == (rows[purchases] if purchases in expected else 0)
