@@ -13,9 +13,7 @@ from tests.fixtures.dbt_project import ExampleProject
 ARGS: tuple[str, ...] = ()
 # Requests answered in each run before its kill; the 40 requests of the crowd's events are
 # killed (cumulatively) after 0, 3, 9, 19 and 33; more with DBT_BRAZE_LONG=1 (make test-long).
-KILL_POINTS = (
-    (0, 1, 2, 3, 4, 6, 8, 10) if os.environ.get("DBT_BRAZE_LONG") else (0, 3, 6, 10, 14)
-)
+KILL_POINTS = (0, 1, 2, 3, 4, 6, 8, 10) if os.environ.get("DBT_BRAZE_LONG") else (0, 3, 6, 10, 14)
 
 
 def _inflight_keys(project: ExampleProject) -> set[str]:

@@ -14,9 +14,7 @@ ARGS: tuple[str, ...] = ()
 # Requests answered in each run before its kill. A sync of the crowd is 40 requests and each
 # rerun resumes, so the kills land (cumulatively) before any request, early, middle and late:
 # after 0, 2, 7, 16 and 31 requests; more points with DBT_BRAZE_LONG=1 (make test-long).
-KILL_POINTS = (
-    (0, 1, 2, 3, 4, 6, 8, 10) if os.environ.get("DBT_BRAZE_LONG") else (0, 2, 5, 9, 15)
-)
+KILL_POINTS = (0, 1, 2, 3, 4, 6, 8, 10) if os.environ.get("DBT_BRAZE_LONG") else (0, 2, 5, 9, 15)
 
 
 def _profiles(emulator: Emulator) -> dict[str, dict[str, object]]:
