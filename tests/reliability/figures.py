@@ -1,7 +1,8 @@
 """Figures of the reliability runs, appended to .tmp/reliability.json for docs/reliability.md.
 
 Each test records what it did (runs, faults injected, objects lost, duplicates); `python -m
-tests.reliability.figures` prints the table pasted into the docs.
+tests.reliability.figures` prints them as a table, and with `--write` puts that table into
+docs/reliability.md between its figures markers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FIGURES = Path(__file__).resolve().parents[2] / ".tmp" / "reliability.json"
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = ROOT / ".tmp" / "reliability.json"
+DOC = ROOT / "docs" / "reliability.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 
 
 def record(test: str, **figures: Any) -> None:
@@ -39,7 +43,7 @@ def record(test: str, **figures: Any) -> None:
 
 def render(data: dict[str, Any]) -> str:
     """A markdown table of every recorded test's figures."""
-    columns = ["runs", "faults", "objects", "lost", "duplicates", "reported", "at"]
+    columns = ["runs", "faults", "objects", "lost", "duplicates", "reported", "long", "at"]
     lines = ["| test | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for test, figures in sorted(data.items()):
         cells = [str(figures.get(c, "")) for c in columns]
@@ -47,7 +51,21 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write(table: str) -> None:
+    """Replace the table between the markers of docs/reliability.md."""
+    text = DOC.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    if not rest or END not in rest:
+        sys.exit(f"{DOC} has no {START} ... {END} markers")
+    DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+
+
 if __name__ == "__main__":
     if not FIGURES.exists():
         sys.exit(f"no figures yet at {FIGURES}: run the reliability tests first")
-    print(render(json.loads(FIGURES.read_text())))
+    table = render(json.loads(FIGURES.read_text()))
+    print(table)
+    if "--write" in sys.argv[1:]:
+        write(table)
+        print(f"wrote {DOC}")
