@@ -14,6 +14,7 @@ from dbt_braze.state import KEY
 from dbt_braze.warehouse import Warehouse
 
 NULL_ID, DUPLICATE_ID, NEW, CHANGED = "null_id", "duplicate_id", "new", "changed"
+REMOVED = "removed"
 
 
 def key_expression(wh: Warehouse, config: SyncConfig) -> str:
@@ -52,10 +53,14 @@ def users_diff(
     state: str | None,
     state_columns: list[str],
     full_refresh: bool = False,
+    removed_with_values_only: bool = False,
 ) -> UsersDiff:
-    """Rows that are new, changed or invalid, with one changed-flag per attribute.
+    """Rows that are new, changed, invalid or removed, with one changed-flag per attribute.
 
-    Each row: kind, key, typed values..., text values..., changed flags...
+    Each row: kind, key, typed values..., text values..., changed flags..., and last the
+    number of removed users in the whole result (the same on every row), so the caller knows
+    it from the first row, before it sends anything. Removed users (in state, gone from the
+    model) count only if some attribute is still set when `removed_with_values_only`.
     `state` is None when no state table exists yet (plan before a first sync).
     """
     q = wh.quote
@@ -92,23 +97,33 @@ def users_diff(
     texts = ", ".join(f"m.t{i}" for i in range(len(cols)))
     flag_sel = ", ".join(f"{f} as c{i}" for i, f in enumerate(flags))
     kind = (
-        f"case when m.k is null then '{NULL_ID}' when d.k is not null then '{DUPLICATE_ID}' "
+        f"case when m.p is null then '{REMOVED}' when m.k is null then '{NULL_ID}' "
+        f"when d.k is not null then '{DUPLICATE_ID}' "
         f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
     )
-    select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel]))
+    removed_count = "sum(case when m.p is null then 1 else 0 end) over ()"
+    select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel, removed_count]))
+    known = [state_value(a) for a in attrs if a in state_columns]
+    if removed_with_values_only:
+        removed = "(" + " or ".join(f"{v} is not null" for v in known) + ")" if known else "false"
+    else:
+        removed = "true"
     key = key_expression(wh, config)
     # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
-    # which wrote every row's typed and text values to disk before the join.
+    # which wrote every row's typed and text values to disk before the join. The full join
+    # finds removed users in the same pass, instead of a second join of model and state.
     sql = (
-        f"with m as (select {key} as k"
+        f"with m as (select 1 as p, {key} as k"
         + (f", {sel_src}" if sel_src else "")
         + f" from {relation}), "
         f"d as (select {key} as k from {relation} where {key} is not null "
         "group by 1 having count(*) > 1) "
         f"select {select_list} from m "
         "left join d on d.k = m.k "
-        f"left join {state_sql} s on s.{q(KEY)} = m.k "
-        f"where m.k is null or d.k is not null or s.{q(KEY)} is null or {row_filter}"
+        f"full join {state_sql} s on s.{q(KEY)} = m.k "
+        f"where (m.p is not null and (m.k is null or d.k is not null "
+        f"or s.{q(KEY)} is null or {row_filter})) "
+        f"or (m.p is null and {removed})"
     )
     return UsersDiff(sql=sql, columns=cols, attributes=attrs)
 

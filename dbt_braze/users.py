@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 from dbt_braze import braze_rules
 from dbt_braze.client import DeleteItem, Item, Outcome
-from dbt_braze.diff import CHANGED, DUPLICATE_ID, NEW, NULL_ID, removed_users, users_diff
+from dbt_braze.diff import (
+    CHANGED,
+    DUPLICATE_ID,
+    NEW,
+    NULL_ID,
+    REMOVED,
+    removed_users,
+    users_diff,
+)
 from dbt_braze.errors import MassDeleteError
 from dbt_braze.job import AckBuffer, Job, load_temp
 from dbt_braze.log import logger
@@ -39,10 +48,22 @@ def sync_users(job: Job) -> None:
         wh.commit()
         state = store.table(name)
     diff = users_diff(
-        wh, config, job.relation, mapping, state, state_columns or [], job.full_refresh
+        wh,
+        config,
+        job.relation,
+        mapping,
+        state,
+        state_columns or [],
+        job.full_refresh,
+        removed_with_values_only=config.on_delete == "unset",
     )
     result.rows_total = job.count(f"select 1 from {job.relation}")
     known = [a for a in attributes if a in (state_columns or [])]
+    # Every diff row carries the number of removed users: the mass-delete guard decides on
+    # the first batch, before anything is sent.
+    batches = wh.stream(diff.sql)
+    first = next(batches, [])
+    result.rows_removed = int(first[0][-1]) if first else 0
     removed = _removed(job, state, known)
 
     rejections = Rejections(store, job.run_id, config.model.unique_id)
@@ -52,7 +73,7 @@ def sync_users(job: Job) -> None:
         wh,
         every=int(job.settings["state_commit_every"]),
     )
-    items = _items(job, diff, attributes, rejections)
+    items = _items(job, diff, attributes, rejections, itertools.chain([first], batches))
     if job.dry_run:
         for _ in items:
             pass
@@ -66,7 +87,13 @@ def sync_users(job: Job) -> None:
         acks.flush()
 
 
-def _items(job: Job, diff: Any, attributes: list[str], rejections: Rejections) -> Iterator[Item]:
+def _items(
+    job: Job,
+    diff: Any,
+    attributes: list[str],
+    rejections: Rejections,
+    batches: Iterator[list[tuple[Any, ...]]],
+) -> Iterator[Item]:
     config, result = job.config, job.result
     n = diff.width
     extras: dict[str, Any] = {}
@@ -76,14 +103,17 @@ def _items(job: Job, diff: Any, attributes: list[str], rejections: Rejections) -
         extras["_update_existing_only"] = False  # Braze's alias default would not create
     if config.merge_objects:
         extras["_merge_objects"] = True
-    for batch in job.wh.stream(diff.sql):
+    for batch in batches:
         for row in batch:
             kind, key = row[0], row[1]
+            if kind == REMOVED:
+                continue  # sent by _remove, after the changes
             if kind in _INVALID_REASONS:
                 result.rows_invalid += 1
                 rejections.add(key, "invalid", _INVALID_REASONS[kind])
                 continue
-            values, texts, flags = row[2 : 2 + n], row[2 + n : 2 + 2 * n], row[2 + 2 * n :]
+            values, texts = row[2 : 2 + n], row[2 + n : 2 + 2 * n]
+            flags = row[2 + 2 * n : 2 + 3 * n]
             body = identifier_fields(config.identifier, key)
             try:
                 for attribute, value, changed in zip(attributes, values, flags, strict=True):
@@ -138,16 +168,15 @@ def _advance(job: Job, name: str, attributes: list[str], rows: list[tuple[Any, .
 
 
 def _removed(job: Job, state: str | None, attributes: list[str]) -> str | None:
-    """The SQL of users to unset or delete, after the mass-delete guard; None if none."""
+    """The SQL of users to unset or delete, after the mass-delete guard; None if none.
+
+    `result.rows_removed` is already counted, by the diff."""
     config, result = job.config, job.result
-    if state is None:
+    if state is None or config.on_delete == "ignore" or result.rows_removed == 0:
         return None
     sql = removed_users(
         job.wh, config, job.relation, state, attributes, config.on_delete == "unset"
     )
-    result.rows_removed = job.count(sql)
-    if config.on_delete == "ignore" or result.rows_removed == 0:
-        return None
     known = job.count(f"select 1 from {state}")
     share = result.rows_removed / max(known, 1)
     threshold = float(job.settings["mass_delete_threshold"])
