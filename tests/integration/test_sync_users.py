@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
+import requests
 
 from dbt_braze.emulator import Emulator
 from tests.braze_cli import dbt_braze, execute, profile
@@ -24,18 +28,46 @@ ATTRIBUTES = {
 
 
 def _expected(project: ExampleProject, customer_id: int) -> dict[str, object]:
+    return _expected_profiles(project, f"customer_id = {customer_id}")[str(customer_id)]
+
+
+def _expected_profiles(project: ExampleProject, where: str = "true") -> dict[str, dict[str, Any]]:
+    """Each model row's Braze profile, by external_id: its non-null attributes, as sent."""
     columns = ", ".join(ATTRIBUTES)
-    row = project.query(f"select {columns} from {USERS} where customer_id = {customer_id}")[0]
+    rows = project.query(f"select customer_id, {columns} from {USERS} where {where}")
     expected = {}
-    for (column, attribute), value in zip(ATTRIBUTES.items(), row, strict=True):
-        if value is None:
-            continue
-        if column == "last_order_at":
-            value = value.isoformat().replace("+00:00", "") + "Z"
-        elif column == "lifetime_value":
-            value = float(value) if value != int(value) else int(value)
-        expected[attribute] = value
+    for customer_id, *values in rows:
+        attributes = {}
+        for (column, attribute), value in zip(ATTRIBUTES.items(), values, strict=True):
+            if value is None:
+                continue
+            if column == "last_order_at":
+                if value.tzinfo is not None:
+                    value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                value = value.isoformat() + "Z"
+            elif column == "lifetime_value":
+                value = float(value) if value != int(value) else int(value)
+            attributes[attribute] = value
+        expected[str(customer_id)] = attributes
     return expected
+
+
+def _profiles(emulator: Emulator) -> dict[str, dict[str, Any]]:
+    """Every profile in the emulator, by external_id, as `profile` reads one (a copy)."""
+    return {
+        user["external_id"]: profile(emulator, user["external_id"]) for user in emulator.users()
+    }
+
+
+def _track_elsewhere(emulator: Emulator, attributes: list[dict[str, Any]]) -> None:
+    """Another source of the workspace writes attributes to Braze, over HTTP."""
+    reply = requests.post(
+        f"{emulator.url}/users/track",
+        json={"attributes": attributes},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        timeout=10,
+    )
+    assert reply.status_code == 201 and "errors" not in reply.json(), reply.text
 
 
 def test_users_sync_sends_only_differences(
@@ -51,9 +83,19 @@ def test_users_sync_sends_only_differences(
     stats = emulator.stats()
     assert stats["users"] == total == 200
     assert stats["requests"] == 3  # 200 objects, 75 a request
+    # Every user holds exactly its row's non-null attributes, and Braze has no other user.
+    expected = _expected_profiles(project)
+    assert len(expected) == 200
+    profiles = _profiles(emulator)
+    assert profiles == expected
     for customer_id in (1, 3, 42, 200):
         assert profile(emulator, str(customer_id)) == _expected(project, customer_id)
     assert "country" not in profile(emulator, "3")
+    # The model's nulls (users without orders, user 3's country) are absent, never sent.
+    nulls = {(k, a) for k, p in expected.items() for a in ATTRIBUTES.values() if a not in p}
+    assert ("3", "country") in nulls
+    assert any(a == "last_order_at" for _, a in nulls)
+    assert not any(a in profiles[k] for k, a in nulls)
 
     # One attribute of one user changes: one object with that one attribute.
     execute(project, f"update {USERS} set plan = 'platinum' where customer_id = 42")
@@ -103,7 +145,8 @@ def test_rejected_object_is_recorded_and_retried(
     project = warehouse_project
     project.dbt("build", "-s", "+braze_users")
     # This workspace's contract allows 40 characters; dbt-braze checks Braze's default, 255.
-    emulator = emulator_factory(string_max_chars=40)  # type: ignore[operator]
+    contract = {"string_max_chars": 40}
+    emulator = emulator_factory(**contract)  # type: ignore[operator]
     long_name = "Maximilian-Alexander Fitzgerald-Worthington"
     execute(project, f"update {USERS} set first_name = %s where customer_id = 5", (long_name,))
 
@@ -114,6 +157,11 @@ def test_rejected_object_is_recorded_and_retried(
     rows = project.query("select dbt_braze__key, reason, message from analytics_braze.rejections")
     assert len(rows) == 1 and rows[0][:2] == ("5", "rejected")
     assert "first_name" in rows[0][2]
+    # The stored message is Braze's own error for the object, word for word.
+    obj = {"external_id": "5", "first_name": long_name}
+    braze_error = _braze_error(emulator_factory(**contract), obj)  # type: ignore[operator]
+    assert "first_name" in braze_error and "40" in braze_error
+    assert rows[0] == ("5", "rejected", braze_error)
     assert project.query(f"select count(*) from {STATE} where dbt_braze__key = '5'") == [(0,)]
 
     # Next run: the rejected user comes back in the diff and is tried again.
@@ -128,37 +176,91 @@ def test_rejected_object_is_recorded_and_retried(
     dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator, expect=0)
     assert profile(emulator, "5")["first_name"] == "Max"
     assert project.query("select count(*) from analytics_braze.rejections") == [(2,)]
+    rows = project.query("select dbt_braze__key, reason, message from analytics_braze.rejections")
+    assert rows == [("5", "rejected", braze_error)] * 2
 
 
-@pytest.mark.parametrize("mode", ["delete", "ignore"])
-def test_on_delete_modes(example_project: object, emulator: Emulator, mode: str) -> None:
-    project = example_project("duckdb")  # type: ignore[operator]
+def _braze_error(probe: Emulator, obj: dict[str, Any]) -> str:
+    """The error text `probe`, a fresh emulator, answers for this object sent alone."""
+    reply = requests.post(
+        f"{probe.url}/users/track",
+        json={"attributes": [obj]},
+        headers={"Authorization": f"Bearer {probe.api_key}"},
+        timeout=10,
+    )
+    errors = reply.json()["errors"]
+    assert reply.status_code == 400 and len(errors) == 1 and errors[0]["index"] == 0
+    return str(errors[0]["type"])
+
+
+@pytest.mark.parametrize("mode", ["ignore", "unset", "delete"])
+def test_on_delete_modes(warehouse_project: ExampleProject, emulator: Emulator, mode: str) -> None:
+    project = warehouse_project
     yaml_path = project.path / "models" / "users" / "_braze_users.yml"
     yaml_path.write_text(yaml_path.read_text().replace("on_delete: unset", f"on_delete: {mode}"))
     project.dbt("build", "-s", "+braze_users")
+    # User 9 has no country in the model: dbt-braze never sets one on its profile.
+    execute(project, f"update {USERS} set country = null where customer_id = 9")
     dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    synced = _expected_profiles(project)
+    assert _profiles(emulator) == synced
+    # Another source writes attributes dbt-braze does not own to the same two users.
+    _track_elsewhere(emulator, [
+        {"external_id": "8", "favorite_color": "green"},
+        {"external_id": "9", "favorite_color": "blue", "country": "FR"},
+    ])  # fmt: skip
+    copy_before = _profiles(emulator)  # a copy of every profile, taken before the removal
+    assert copy_before["8"] == {**synced["8"], "favorite_color": "green"}
+    assert copy_before["9"] == {**synced["9"], "favorite_color": "blue", "country": "FR"}
 
     execute(project, f"delete from {USERS} where customer_id in (8, 9)")
+    before = emulator.stats()
     out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    after = emulator.stats()
     assert "removed=2" in out.stdout
+    profiles = _profiles(emulator)
+    others = {k: v for k, v in copy_before.items() if k not in ("8", "9")}
+    state = f"select count(*) from {STATE} where dbt_braze__key in ('8', '9')"
     if mode == "delete":
         assert emulator.user("8") is None and emulator.user("9") is None
         assert emulator.stats()["users"] == 198
-    else:
-        assert profile(emulator, "8") == _expected_from_braze(emulator, "8")
+        # One /users/delete request took both, and every other profile is as it was.
+        assert after["requests"] - before["requests"] == 1
+        assert after["users_deleted"] - before["users_deleted"] == 2
+        assert profiles == others
+        assert project.query(state) == [(0,)]
+    elif mode == "unset":
+        # One request nulls exactly what dbt-braze had set: the other source's values stay.
+        assert after["requests"] - before["requests"] == 1
+        assert after["data_points"] - before["data_points"] == len(synced["8"]) + len(synced["9"])
+        assert profiles == {
+            **others,
+            "8": {"favorite_color": "green"},
+            "9": {"favorite_color": "blue", "country": "FR"},
+        }
         assert emulator.stats()["users"] == 200
+        nulled = " and ".join(f"{a} is null" for a in ATTRIBUTES.values())
+        assert project.query(f"{state} and {nulled}") == [(2,)]
+    else:
+        # Not a single request, and every profile equals the copy taken before the removal.
+        assert after["requests"] == before["requests"]
+        assert profiles == copy_before
+        assert profile(emulator, "8") == copy_before["8"]
+        assert emulator.stats()["users"] == 200
+        assert project.query(state) == [(2,)]
+
+    # The removal is done once: the next sync sends nothing and changes no profile.
+    before = emulator.stats()
+    dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert emulator.stats()["requests"] == before["requests"]
+    assert _profiles(emulator) == profiles
 
 
-def _expected_from_braze(emulator: Emulator, external_id: str) -> dict[str, object]:
-    user = profile(emulator, external_id)
-    assert user, "an ignored removal must leave the profile as it was"
-    return user
-
-
-def test_mass_delete_guard(duckdb_project: ExampleProject, emulator: Emulator) -> None:
-    project = duckdb_project
+def test_mass_delete_guard(warehouse_project: ExampleProject, emulator: Emulator) -> None:
+    project = warehouse_project
     project.dbt("build", "-s", "+braze_users")
     dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    synced = _profiles(emulator)
     execute(project, f"delete from {USERS} where customer_id <= 50")
 
     before = emulator.stats()
@@ -166,6 +268,7 @@ def test_mass_delete_guard(duckdb_project: ExampleProject, emulator: Emulator) -
     assert "would remove 25%" in out.stdout and "--allow-mass-delete" in out.stdout
     assert emulator.stats()["requests"] == before["requests"]
     assert profile(emulator, "1")  # untouched
+    assert _profiles(emulator) == synced
 
     execute(project, f"delete from {USERS}")
     out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator, expect=2)
@@ -173,3 +276,4 @@ def test_mass_delete_guard(duckdb_project: ExampleProject, emulator: Emulator) -
 
     dbt_braze(project, "sync", "-s", "braze_users", "--allow-mass-delete", emulator=emulator)
     assert profile(emulator, "1") == {}
+    assert _profiles(emulator) == {key: {} for key in synced}  # every one unset
