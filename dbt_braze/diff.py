@@ -54,6 +54,7 @@ def users_diff(
     state_columns: list[str],
     full_refresh: bool = False,
     removed_with_values_only: bool = False,
+    state_has_rows: bool = True,
 ) -> UsersDiff:
     """Rows that are new, changed, invalid or removed, with one changed-flag per attribute.
 
@@ -61,7 +62,9 @@ def users_diff(
     number of removed users in the whole result (the same on every row), so the caller knows
     it from the first row, before it sends anything. Removed users (in state, gone from the
     model) count only if some attribute is still set when `removed_with_values_only`.
-    `state` is None when no state table exists yet (plan before a first sync).
+    `state` is None when no state table exists yet (plan before a first sync); with
+    `state_has_rows` False nobody can have been removed, and the count is left out: its window
+    would make DuckDB hold the whole result, a first sync's every row, in memory.
     """
     q = wh.quote
     cols = list(mapping)
@@ -101,7 +104,8 @@ def users_diff(
         f"when d.k is not null then '{DUPLICATE_ID}' "
         f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
     )
-    removed_count = "sum(case when m.p is null then 1 else 0 end) over ()"
+    counted = state is not None and state_has_rows
+    removed_count = "sum(case when m.p is null then 1 else 0 end) over ()" if counted else "0"
     select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel, removed_count]))
     known = [state_value(a) for a in attrs if a in state_columns]
     if removed_with_values_only:

@@ -56,6 +56,7 @@ def sync_users(job: Job) -> None:
         state_columns or [],
         job.full_refresh,
         removed_with_values_only=config.on_delete == "unset",
+        state_has_rows=bool(state and wh.query(f"select 1 from {state} limit 1")),
     )
     result.rows_total = job.count(f"select 1 from {job.relation}")
     known = [a for a in attributes if a in (state_columns or [])]
