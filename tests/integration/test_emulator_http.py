@@ -15,6 +15,44 @@ from dbt_braze.emulator import Emulator
 AUTH = {"Authorization": "Bearer test-key-123456"}
 ONE = {"attributes": [{"external_id": "u", "a": 1}]}
 RATE_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
+STAT_COUNTERS = (
+    "requests",
+    "objects",
+    "data_points",
+    "rejections",
+    "fatal_errors",
+    "rate_limited",
+    "faults_injected",
+    "drops_before",
+    "drops_after",
+    "users_created",
+    "users_deleted",
+    "skipped_update_only",
+    "users",
+    "events",
+    "purchases",
+)
+
+
+def expected_stats(statuses: dict[str, int], **nonzero: int) -> dict[str, Any]:
+    """The emulator's whole stats dict: every counter 0 except those given."""
+    assert set(nonzero) <= set(STAT_COUNTERS), nonzero
+    return {**dict.fromkeys(STAT_COUNTERS, 0), **nonzero, "statuses": statuses}
+
+
+def settled_stats(emu: Emulator, expected: dict[str, Any]) -> dict[str, Any]:
+    """The stats once every expected answer's status is counted.
+
+    The server counts a status just after writing the response, so a client can read the
+    stats a moment before that; wait (at most 2 s) for the status total only, then compare all.
+    """
+    want = sum(expected["statuses"].values())
+    deadline = time.monotonic() + 2
+    stats = emu.stats()
+    while sum(stats["statuses"].values()) < want and time.monotonic() < deadline:
+        time.sleep(0.005)
+        stats = emu.stats()
+    return stats
 
 
 def post(emu: Emulator, path: str, body: Any, headers: dict[str, str] = AUTH) -> requests.Response:
@@ -44,13 +82,31 @@ def test_bad_or_missing_key_is_401_and_writes_nothing(
 
 def test_key_without_the_permission_is_403(emulator_factory: Any) -> None:
     emu = emulator_factory(permissions=frozenset({"users.track"}))
-    r = post(emu, "/users/delete", {"external_ids": ["u"]})
+    assert post(emu, "/users/track", {"attributes": [{"external_id": "kept", "a": 1}]}).ok
+    r = post(emu, "/users/delete", {"external_ids": ["kept"]})
     assert (r.status_code, r.json()) == (403, {"message": "Access Denied"})
+    bulk = post(emu, "/users/track/bulk", {"attributes": [{"external_id": "bulk", "a": 1}]})
+    assert (bulk.status_code, bulk.json()) == (403, {"message": "Access Denied"})
+    # Neither refused request touched the store: "kept" survives, "bulk" was never created.
+    assert emulator_user_ids(emu) == ["kept"] and emu.user("kept")["a"] == 1  # type: ignore[index]
+    expected = expected_stats(
+        {"201": 1, "403": 2}, requests=3, objects=1, data_points=1, users_created=1, users=1
+    )
+    assert settled_stats(emu, expected) == expected
     assert post(emu, "/users/track", ONE).status_code == 201
+    assert emulator_user_ids(emu) == ["kept", "u"]
 
 
 def test_unknown_route_is_404(emulator: Emulator) -> None:
-    assert post(emulator, "/users/export/ids", {}).status_code == 404
+    r = post(emulator, "/users/export/ids", {})
+    assert r.status_code == 404
+    assert r.json() == {"message": "Not Found"}
+    r = post(emulator, "/users/track/extra", ONE)
+    assert (r.status_code, r.json()) == (404, {"message": "Not Found"})
+    assert emulator.users() == []
+    # A wrong path is answered before routing: not counted as a Braze request.
+    expected = expected_stats({"404": 2})
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_every_answer_carries_lower_case_rate_headers(emulator_factory: Any) -> None:
@@ -71,6 +127,7 @@ def test_past_the_limit_is_429_with_retry_after(emulator_factory: Any) -> None:
     assert 1 <= int(r.headers["x-ratelimit-retry-after"]) <= 60
     assert lower_headers(r) == {"x-ratelimit-retry-after"}
     assert emulator_user_ids(emu) == ["u"]
+    settled_stats(emu, {"statuses": {"201": 3, "429": 1}})
     assert emu.stats()["rate_limited"] == 1 and emu.stats()["statuses"]["429"] == 1
 
 
@@ -107,22 +164,81 @@ def test_fail_next_cycles_through_statuses_then_recovers(emulator: Emulator) -> 
     assert codes == [500, 502, 503, 201]
     assert emulator.stats()["faults_injected"] == 3
     assert emulator.user("u") is not None
+    assert emulator_user_ids(emulator) == ["u"]
+    expected = expected_stats(
+        {"500": 1, "502": 1, "503": 1, "201": 1},
+        requests=4,
+        objects=1,
+        data_points=1,
+        faults_injected=3,
+        users_created=1,
+        users=1,
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_throttle_burst_gives_429s_with_retry_after(emulator: Emulator) -> None:
     emulator.set_faults(throttle_next=2)
-    first, second, third = (post(emulator, "/users/track", ONE) for _ in range(3))
+    first = post(emulator, "/users/track", {"attributes": [{"external_id": "t1", "a": 1}]})
+    second = post(emulator, "/users/track", {"attributes": [{"external_id": "t2", "a": 1}]})
+    third = post(emulator, "/users/track", ONE)
     assert (first.status_code, second.status_code, third.status_code) == (429, 429, 201)
     assert first.headers["x-ratelimit-retry-after"] == "1"
+    assert first.json() == second.json() == {"message": "Rate Limited"}
+    assert lower_headers(first) == lower_headers(second) == {"x-ratelimit-retry-after"}
+    assert third.json() == {"message": "success", "attributes_processed": 1}
+    # The throttled objects were never applied; only the third request's user exists.
+    assert emulator_user_ids(emulator) == ["u"]
+    assert emulator.user("t1") is None and emulator.user("t2") is None
+    expected = expected_stats(
+        {"429": 2, "201": 1},
+        requests=3,
+        objects=1,
+        data_points=1,
+        rate_limited=2,
+        faults_injected=2,
+        users_created=1,
+        users=1,
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_seeded_fail_rate_is_repeatable(emulator_factory: Any) -> None:
     runs = []
+    states = []
     for _ in range(2):
         emu = emulator_factory(fail_rate=0.5, seed=7)
-        runs.append([post(emu, "/users/track", ONE).status_code for _ in range(12)])
+        events = [
+            {"events": [{"external_id": "u", "name": f"e{i}", "time": "2024-01-01T00:00:00Z"}]}
+            for i in range(12)
+        ]
+        runs.append([post(emu, "/users/track", body).status_code for body in events])
+        states.append((emu, [e["name"] for e in emu.events()]))
     assert runs[0] == runs[1]
     assert {201} < set(runs[0])
+    codes = runs[0]
+    failures = [c for c in codes if c != 201]
+    # Injected failures cycle through fail_statuses (500, 502, 503) in order.
+    assert failures == [(500, 502, 503)[i % 3] for i in range(len(failures))]
+    ok = codes.count(201)
+    for emu, names in states:
+        # Exactly the events of the requests answered 201 were stored, in order.
+        assert names == [f"e{i}" for i, c in enumerate(codes) if c == 201]
+        assert emulator_user_ids(emu) == ["u"]
+        statuses: dict[str, int] = {}
+        for c in codes:
+            statuses[str(c)] = statuses.get(str(c), 0) + 1
+        expected = expected_stats(
+            statuses,
+            requests=12,
+            objects=ok,
+            data_points=ok,
+            faults_injected=len(failures),
+            users_created=1,
+            users=1,
+            events=ok,
+        )
+        assert settled_stats(emu, expected) == expected
 
 
 def test_drop_before_closes_without_applying(emulator: Emulator) -> None:
@@ -146,8 +262,16 @@ def test_drop_after_applies_then_closes_without_answering(emulator: Emulator) ->
 def test_latency_is_added(emulator: Emulator) -> None:
     emulator.set_faults(latency_ms=150)
     started = time.monotonic()
-    assert post(emulator, "/users/track", ONE).status_code == 201
+    r = post(emulator, "/users/track", ONE)
+    assert r.status_code == 201
     assert time.monotonic() - started >= 0.15  # a lower bound only: never an upper one
+    assert r.json() == {"message": "success", "attributes_processed": 1}
+    # Latency alone is not a fault that refuses the request: it is applied once, as usual.
+    assert emulator.user("u")["a"] == 1  # type: ignore[index]
+    expected = expected_stats(
+        {"201": 1}, requests=1, objects=1, data_points=1, users_created=1, users=1
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_faults_endpoint_changes_faults_at_run_time(emulator: Emulator) -> None:
@@ -156,6 +280,7 @@ def test_faults_endpoint_changes_faults_at_run_time(emulator: Emulator) -> None:
     assert post(emulator, "/users/track", ONE).status_code == 500
     bad = requests.post(f"{emulator.url}/_emulator/faults", json={"nope": 1}, timeout=10)
     assert bad.status_code == 400 and "nope" in bad.json()["message"]
+    assert bad.json() == {"message": "unknown fault settings: nope"}
 
 
 def test_control_endpoints_read_back_and_reset(emulator: Emulator) -> None:
@@ -200,11 +325,20 @@ def test_delete_removes_users_and_counts_them(emulator: Emulator) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"external_ids": [f"u{i}" for i in range(51)]}, "external_ids and aliases"),
-        ({"braze_ids": [f"b{i}" for i in range(51)]}, "max number of ids"),
-        ({"external_ids": ["a"], "braze_ids": ["b"]}, "one type"),
-        ({}, "No identifiers"),
-        ({"email_addresses": [{"email": "a@b.co"}]}, "email_addresses"),
+        (
+            {"external_ids": ["u"] + [f"u{i}" for i in range(50)]},
+            "The max number of external_ids and aliases per request was exceeded",
+        ),
+        (
+            {"braze_ids": [f"b{i}" for i in range(51)]},
+            "The max number of ids per request was exceeded",
+        ),
+        (
+            {"external_ids": ["u"], "braze_ids": ["b"]},
+            "Only one type of identifier may be provided per request.",
+        ),
+        ({}, "No identifiers were provided."),
+        ({"email_addresses": [{"email": "a@b.co"}]}, "Invalid entry in 'email_addresses'."),
     ],
 )
 def test_delete_limits(emulator: Emulator, body: dict[str, Any], message: str) -> None:
@@ -212,7 +346,18 @@ def test_delete_limits(emulator: Emulator, body: dict[str, Any], message: str) -
     r = post(emulator, "/users/delete", body)
     assert r.status_code == 400
     assert message in r.json()["message"]
+    assert r.json() == {"message": message}
     assert emulator_user_ids(emulator) == ["u"]
+    expected = expected_stats(
+        {"201": 1, "400": 1},
+        requests=2,
+        objects=1,
+        data_points=1,
+        fatal_errors=1,
+        users_created=1,
+        users=1,
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_delete_by_alias_and_email(emulator: Emulator) -> None:
@@ -237,13 +382,27 @@ def test_bulk_takes_up_to_1000_objects(emulator: Emulator) -> None:
     assert (r.status_code, r.json()["attributes_processed"]) == (201, 1000)
     r = post(emulator, "/users/track/bulk", {"attributes": [*attrs, {"external_id": "x"}]})
     assert r.status_code == 400
+    assert r.json() == {"message": "Max Input Length Exceeded"}
     assert len(emulator.users()) == 1000
+    assert emulator.user("x") is None
 
 
 def test_bulk_body_over_its_limit_is_400(emulator_factory: Any) -> None:
     emu = emulator_factory(bulk_max_body_bytes=500)
     r = post(emu, "/users/track/bulk", {"attributes": [{"external_id": "u", "s": "x" * 600}]})
     assert r.status_code == 400
+    assert r.json() == {"message": "Request Entity Too Large"}
+    assert r.headers["Connection"] == "close"
+    # The body was refused unread: nothing stored, no object counted.
+    assert emu.users() == []
+    expected = expected_stats({"400": 1}, requests=1)
+    assert settled_stats(emu, expected) == expected
+    small = post(emu, "/users/track/bulk", {"attributes": [{"external_id": "u", "s": "x"}]})
+    assert (small.status_code, small.json()) == (
+        201,
+        {"message": "success", "attributes_processed": 1},
+    )
+    assert emulator_user_ids(emu) == ["u"]
 
 
 def test_keep_alive_connection_survives_rejections(emulator_factory: Any) -> None:

@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 import requests
 
-from dbt_braze.braze_rules import IDENTIFIER_REQUIRED, MAX_INPUT_LENGTH_EXCEEDED, NO_VALID_DATA
+from dbt_braze.braze_rules import (
+    BAD_EMAIL,
+    IDENTIFIER_REQUIRED,
+    MAX_INPUT_LENGTH_EXCEEDED,
+    NO_VALID_DATA,
+    ONE_PRIMARY_IDENTIFIER,
+)
 from dbt_braze.emulator import Emulator
 
 AUTH = {"Authorization": "Bearer test-key-123456"}
 T = "2024-05-01T12:00:00Z"
+STAT_COUNTERS = (
+    "requests",
+    "objects",
+    "data_points",
+    "rejections",
+    "fatal_errors",
+    "rate_limited",
+    "faults_injected",
+    "drops_before",
+    "drops_after",
+    "users_created",
+    "users_deleted",
+    "skipped_update_only",
+    "users",
+    "events",
+    "purchases",
+)
+
+
+def expected_stats(statuses: dict[str, int], **nonzero: int) -> dict[str, Any]:
+    """The emulator's whole stats dict: every counter 0 except those given."""
+    assert set(nonzero) <= set(STAT_COUNTERS), nonzero
+    return {**dict.fromkeys(STAT_COUNTERS, 0), **nonzero, "statuses": statuses}
+
+
+def settled_stats(emu: Emulator, expected: dict[str, Any]) -> dict[str, Any]:
+    """The stats once every expected answer's status is counted.
+
+    The server counts a status just after writing the response, so a client can read the
+    stats a moment before that; wait (at most 2 s) for the status total only, then compare all.
+    """
+    want = sum(expected["statuses"].values())
+    deadline = time.monotonic() + 2
+    stats = emu.stats()
+    while sum(stats["statuses"].values()) < want and time.monotonic() < deadline:
+        time.sleep(0.005)
+        stats = emu.stats()
+    return stats
 
 
 def track(emu: Emulator, body: Any, **kwargs: Any) -> requests.Response:
@@ -27,7 +72,7 @@ def test_valid_attributes_are_stored_and_counted(emulator: Emulator) -> None:
     assert user is not None
     assert (user["first_name"], user["ltv"], user["vip"]) == ("Ada", 12.5, True)
     assert user["external_id"] == "u1"
-    stats = emulator.stats()
+    stats = settled_stats(emulator, {"statuses": {"201": 1}})
     assert (stats["requests"], stats["objects"], stats["data_points"]) == (1, 1, 3)
     assert stats["statuses"] == {"201": 1}
 
@@ -96,6 +141,10 @@ def test_invalid_json_is_400(emulator: Emulator) -> None:
     r = requests.post(f"{emulator.url}/users/track", data=b"{not json", headers=AUTH, timeout=10)
     assert r.status_code == 400
     assert set(r.json()) == {"message"}
+    assert r.json() == {"message": "Invalid JSON in request body."}
+    assert emulator.users() == [] and emulator.events() == [] and emulator.purchases() == []
+    expected = expected_stats({"400": 1}, requests=1, fatal_errors=1)
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_body_over_the_size_limit_is_413(emulator_factory: Any) -> None:
@@ -106,35 +155,59 @@ def test_body_over_the_size_limit_is_413(emulator_factory: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("obj", "fragment"),
+    ("obj", "message"),
     [
-        ({"external_id": "a", "user_alias": {"alias_name": "n", "alias_label": "l"}}, "only one"),
-        ({"external_id": "a" * 988}, "EXTERNAL_USER_ID_TOO_LARGE"),
-        ({"external_id": "null"}, "blacklisted"),
-        ({"user_alias": {"alias_name": "n"}}, "alias_label"),
-        ({"email": "not-an-email"}, "not a valid email"),
-        ({"external_id": "a", "s": "x" * 256}, "255 characters"),
-        ({"external_id": "a", "$bad": 1}, "must not start with '$'"),
-        ({"external_id": "a", "gender": "male"}, "'gender'"),
+        (
+            {"external_id": "a", "user_alias": {"alias_name": "n", "alias_label": "l"}},
+            ONE_PRIMARY_IDENTIFIER,
+        ),
+        (
+            {"external_id": "a" * 988},
+            "EXTERNAL_USER_ID_TOO_LARGE: 'external_id' is longer than 987 bytes",
+        ),
+        ({"external_id": "null"}, "provided external_id is blacklisted and disallowed"),
+        (
+            {"user_alias": {"alias_name": "n"}},
+            "'user_alias' must have a string 'alias_name' and 'alias_label'",
+        ),
+        ({"email": "not-an-email"}, BAD_EMAIL),
+        ({"external_id": "a", "s": "x" * 256}, "'s' is longer than 255 characters"),
+        ({"external_id": "a", "$bad": 1}, "attribute name '$bad' must not start with '$'"),
+        ({"external_id": "a", "gender": "male"}, "'gender' must be one of M, F, O, N, P or null"),
         ({"external_id": "a", "email_subscribe": "yes"}, "BAD_EMAIL_SUBSCRIPTION_STATE"),
-        ({"external_id": "a", "dob": "1990/01/01"}, "'dob'"),
-        ({"external_id": "a", "tags": [str(i) for i in range(501)]}, "500 items"),
-        ({"external_id": "a", "obj": {"bad key": 1}}, "nested key"),
-        ({"external_id": "a", "obj": {"k": None}}, "null"),
-        ({"external_id": "a", "obj": {"k": "x" * (101 * 1024)}}, "255"),
-        ({"external_id": "a", "n": {"inc": "1"}}, "inc"),
-        ({"external_id": "a", "_merge_objects": "yes"}, "_merge_objects"),
+        ({"external_id": "a", "dob": "1990/01/01"}, "'dob' must be a date as YYYY-MM-DD"),
+        (
+            {"external_id": "a", "tags": [str(i) for i in range(501)]},
+            "'tags' has more than 500 items",
+        ),
+        (
+            {"external_id": "a", "obj": {"bad key": 1}},
+            "'obj' has a nested key Braze refuses (no spaces, '.' or '$')",
+        ),
+        ({"external_id": "a", "obj": {"k": None}}, "'obj' must not contain null values"),
+        (
+            {"external_id": "a", "obj": {"k": "x" * (101 * 1024)}},
+            "'obj' has a nested value longer than 255 characters",
+        ),
+        ({"external_id": "a", "n": {"inc": "1"}}, "'n' inc must be a number"),
+        ({"external_id": "a", "_merge_objects": "yes"}, "'_merge_objects' must be a boolean"),
     ],
 )
 def test_attribute_rules_reject_the_object(
-    emulator: Emulator, obj: dict[str, Any], fragment: str
+    emulator: Emulator, obj: dict[str, Any], message: str
 ) -> None:
     r = track(emulator, {"attributes": [{"external_id": "ok", "v": 1}, obj]})
     assert r.status_code == 201
     errors = r.json()["errors"]
     assert [(e["input_array"], e["index"]) for e in errors] == [("attributes", 1)]
-    assert fragment in errors[0]["type"]
+    assert errors == [{"type": message, "input_array": "attributes", "index": 1}]
+    assert r.json() == {"message": "success", "attributes_processed": 1, "errors": errors}
     assert [u["external_id"] for u in emulator.users()] == ["ok"]
+    assert emulator.user("ok")["v"] == 1  # type: ignore[index]
+    expected = expected_stats(
+        {"201": 1}, requests=1, objects=2, data_points=1, rejections=1, users_created=1, users=1
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_nested_object_over_size_limit_is_rejected(emulator_factory: Any) -> None:
@@ -144,44 +217,90 @@ def test_nested_object_over_size_limit_is_rejected(emulator_factory: Any) -> Non
     )
     assert r.status_code == 400
     assert "larger than 1024 bytes" in r.json()["errors"][0]["type"]
+    assert r.json() == {
+        "message": NO_VALID_DATA,
+        "errors": [
+            {"type": "'o' is larger than 1024 bytes", "input_array": "attributes", "index": 0}
+        ],
+    }
+    assert emu.users() == [] and emu.user("a") is None
+    # A fatal 400 writes nothing and counts no objects, only the rejection and the fatal error.
+    expected = expected_stats({"400": 1}, requests=1, rejections=1, fatal_errors=1)
+    assert settled_stats(emu, expected) == expected
 
 
 @pytest.mark.parametrize(
-    ("event", "fragment"),
+    ("event", "message"),
     [
         ({"external_id": "a", "time": T}, "'name' is required"),
-        ({"external_id": "a", "name": "e", "time": "yesterday"}, "ISO 8601"),
-        ({"external_id": "a", "name": "e", "time": "2024-02-30"}, "ISO 8601"),
-        ({"external_id": "a", "name": "e", "time": T, "properties": {"$p": 1}}, "'$'"),
-        ({"external_id": "a", "name": "e", "time": T, "properties": {"time": 1}}, "reserved"),
-        ({"external_id": "a", "name": "e", "time": T, "properties": {"p": "x" * 256}}, "255"),
+        (
+            {"external_id": "a", "name": "e", "time": "yesterday"},
+            "'time' must be an ISO 8601 time",
+        ),
+        (
+            {"external_id": "a", "name": "e", "time": "2024-02-30"},
+            "'time' must be an ISO 8601 time",
+        ),
+        (
+            {"external_id": "a", "name": "e", "time": T, "properties": {"$p": 1}},
+            "property name '$p' must not start with '$'",
+        ),
+        (
+            {"external_id": "a", "name": "e", "time": T, "properties": {"time": 1}},
+            "property name 'time' is reserved",
+        ),
+        (
+            {"external_id": "a", "name": "e", "time": T, "properties": {"p": "x" * 256}},
+            "property 'p' is longer than 255 characters",
+        ),
     ],
 )
-def test_event_rules(emulator: Emulator, event: dict[str, Any], fragment: str) -> None:
+def test_event_rules(emulator: Emulator, event: dict[str, Any], message: str) -> None:
     good = {"external_id": "a", "name": "ok", "time": T, "properties": {"n": 1}}
     r = track(emulator, {"events": [good, event]})
     assert r.status_code == 201
     body = r.json()
     assert body["events_processed"] == 1
     assert [(e["input_array"], e["index"]) for e in body["errors"]] == [("events", 1)]
-    assert fragment in body["errors"][0]["type"]
+    assert body == {
+        "message": "success",
+        "events_processed": 1,
+        "errors": [{"type": message, "input_array": "events", "index": 1}],
+    }
     assert [e["name"] for e in emulator.events()] == ["ok"]
+    assert emulator.events()[0]["properties"] == {"n": 1}
+    assert emulator.purchases() == []
+    expected = expected_stats(
+        {"201": 1},
+        requests=1,
+        objects=2,
+        data_points=1,
+        rejections=1,
+        users_created=1,
+        users=1,
+        events=1,
+    )
+    assert settled_stats(emulator, expected) == expected
+
+
+BAD_CURRENCY = "'currency' must be an ISO 4217 alphabetic currency code"
+BAD_QUANTITY = "'quantity' must be an integer from 1 to 100"
 
 
 @pytest.mark.parametrize(
-    ("changes", "fragment"),
+    ("changes", "message"),
     [
         ({"product_id": None}, "'product_id' is required"),
-        ({"currency": "usd"}, "ISO 4217"),
-        ({"currency": "ABC"}, "ISO 4217"),
+        ({"currency": "usd"}, BAD_CURRENCY),
+        ({"currency": "ABC"}, BAD_CURRENCY),
         ({"currency": None}, "'currency' is required"),
-        ({"price": "9.99"}, "'price'"),
-        ({"quantity": 101}, "'quantity'"),
-        ({"quantity": 0}, "'quantity'"),
+        ({"price": "9.99"}, "'price' is required and must be a number"),
+        ({"quantity": 101}, BAD_QUANTITY),
+        ({"quantity": 0}, BAD_QUANTITY),
         ({"time": None}, "'time' is required"),
     ],
 )
-def test_purchase_rules(emulator: Emulator, changes: dict[str, Any], fragment: str) -> None:
+def test_purchase_rules(emulator: Emulator, changes: dict[str, Any], message: str) -> None:
     good = {"external_id": "a", "product_id": "p", "currency": "USD", "price": 9.99, "time": T}
     bad = {k: v for k, v in {**good, **changes}.items() if v is not None}
     r = track(emulator, {"purchases": [good, bad]})
@@ -189,8 +308,27 @@ def test_purchase_rules(emulator: Emulator, changes: dict[str, Any], fragment: s
     body = r.json()
     assert body["purchases_processed"] == 1
     assert [(e["input_array"], e["index"]) for e in body["errors"]] == [("purchases", 1)]
-    assert fragment in body["errors"][0]["type"]
+    assert body == {
+        "message": "success",
+        "purchases_processed": 1,
+        "errors": [{"type": message, "input_array": "purchases", "index": 1}],
+    }
     assert len(emulator.purchases()) == 1
+    buyer = emulator.user("a")
+    assert buyer is not None
+    assert emulator.purchases() == [{**good, "braze_id": buyer["braze_id"]}]
+    assert emulator.events() == []
+    expected = expected_stats(
+        {"201": 1},
+        requests=1,
+        objects=2,
+        data_points=1,
+        rejections=1,
+        users_created=1,
+        users=1,
+        purchases=1,
+    )
+    assert settled_stats(emulator, expected) == expected
 
 
 def test_errors_index_each_array_separately(emulator: Emulator) -> None:
@@ -209,3 +347,37 @@ def test_errors_index_each_array_separately(emulator: Emulator) -> None:
         ("events", 0),
         ("purchases", 0),
     ]
+    assert got == {
+        "message": "success",
+        "attributes_processed": 1,
+        "events_processed": 1,
+        "purchases_processed": 0,
+        "errors": [
+            {"type": IDENTIFIER_REQUIRED, "input_array": "attributes", "index": 1},
+            {"type": IDENTIFIER_REQUIRED, "input_array": "events", "index": 0},
+            {
+                "type": "'price' is required and must be a number",
+                "input_array": "purchases",
+                "index": 0,
+            },
+        ],
+    }
+    assert emulator_user_ids(emulator) == ["a"]
+    assert emulator.user("a")["x"] == 1  # type: ignore[index]
+    assert [(e["external_id"], e["name"]) for e in emulator.events()] == [("a", "e")]
+    assert emulator.purchases() == []
+    expected = expected_stats(
+        {"201": 1},
+        requests=1,
+        objects=5,
+        data_points=2,
+        rejections=3,
+        users_created=1,
+        users=1,
+        events=1,
+    )
+    assert settled_stats(emulator, expected) == expected
+
+
+def emulator_user_ids(emu: Emulator) -> list[str | None]:
+    return [u["external_id"] for u in emu.users()]
