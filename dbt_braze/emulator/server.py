@@ -73,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply, close: bool) -> None:
         payload = json.dumps(reply.body).encode()
+        # Counted before the answer leaves: a client that reads the stats as soon as it has
+        # its answer must find it counted.
+        self.app.note_status(reply.status)
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -83,7 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
-        self.app.note_status(reply.status)
 
 
 class _Server(ThreadingHTTPServer):
