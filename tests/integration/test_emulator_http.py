@@ -11,48 +11,11 @@ import pytest
 import requests
 
 from dbt_braze.emulator import Emulator
+from tests.fixtures.emulator import expected_stats
 
 AUTH = {"Authorization": "Bearer test-key-123456"}
 ONE = {"attributes": [{"external_id": "u", "a": 1}]}
 RATE_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
-STAT_COUNTERS = (
-    "requests",
-    "objects",
-    "data_points",
-    "rejections",
-    "fatal_errors",
-    "rate_limited",
-    "faults_injected",
-    "drops_before",
-    "drops_after",
-    "users_created",
-    "users_deleted",
-    "skipped_update_only",
-    "users",
-    "events",
-    "purchases",
-)
-
-
-def expected_stats(statuses: dict[str, int], **nonzero: int) -> dict[str, Any]:
-    """The emulator's whole stats dict: every counter 0 except those given."""
-    assert set(nonzero) <= set(STAT_COUNTERS), nonzero
-    return {**dict.fromkeys(STAT_COUNTERS, 0), **nonzero, "statuses": statuses}
-
-
-def settled_stats(emu: Emulator, expected: dict[str, Any]) -> dict[str, Any]:
-    """The stats once every expected answer's status is counted.
-
-    The server counts a status just after writing the response, so a client can read the
-    stats a moment before that; wait (at most 2 s) for the status total only, then compare all.
-    """
-    want = sum(expected["statuses"].values())
-    deadline = time.monotonic() + 2
-    stats = emu.stats()
-    while sum(stats["statuses"].values()) < want and time.monotonic() < deadline:
-        time.sleep(0.005)
-        stats = emu.stats()
-    return stats
 
 
 def post(emu: Emulator, path: str, body: Any, headers: dict[str, str] = AUTH) -> requests.Response:
@@ -92,7 +55,7 @@ def test_key_without_the_permission_is_403(emulator_factory: Any) -> None:
     expected = expected_stats(
         {"201": 1, "403": 2}, requests=3, objects=1, data_points=1, users_created=1, users=1
     )
-    assert settled_stats(emu, expected) == expected
+    assert emu.stats() == expected
     assert post(emu, "/users/track", ONE).status_code == 201
     assert emulator_user_ids(emu) == ["kept", "u"]
 
@@ -106,7 +69,7 @@ def test_unknown_route_is_404(emulator: Emulator) -> None:
     assert emulator.users() == []
     # A wrong path is answered before routing: not counted as a Braze request.
     expected = expected_stats({"404": 2})
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_every_answer_carries_lower_case_rate_headers(emulator_factory: Any) -> None:
@@ -127,7 +90,6 @@ def test_past_the_limit_is_429_with_retry_after(emulator_factory: Any) -> None:
     assert 1 <= int(r.headers["x-ratelimit-retry-after"]) <= 60
     assert lower_headers(r) == {"x-ratelimit-retry-after"}
     assert emulator_user_ids(emu) == ["u"]
-    settled_stats(emu, {"statuses": {"201": 3, "429": 1}})
     assert emu.stats()["rate_limited"] == 1 and emu.stats()["statuses"]["429"] == 1
 
 
@@ -174,7 +136,7 @@ def test_fail_next_cycles_through_statuses_then_recovers(emulator: Emulator) -> 
         users_created=1,
         users=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_throttle_burst_gives_429s_with_retry_after(emulator: Emulator) -> None:
@@ -200,7 +162,7 @@ def test_throttle_burst_gives_429s_with_retry_after(emulator: Emulator) -> None:
         users_created=1,
         users=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_seeded_fail_rate_is_repeatable(emulator_factory: Any) -> None:
@@ -238,7 +200,7 @@ def test_seeded_fail_rate_is_repeatable(emulator_factory: Any) -> None:
             users=1,
             events=ok,
         )
-        assert settled_stats(emu, expected) == expected
+        assert emu.stats() == expected
 
 
 def test_drop_before_closes_without_applying(emulator: Emulator) -> None:
@@ -271,7 +233,7 @@ def test_latency_is_added(emulator: Emulator) -> None:
     expected = expected_stats(
         {"201": 1}, requests=1, objects=1, data_points=1, users_created=1, users=1
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_faults_endpoint_changes_faults_at_run_time(emulator: Emulator) -> None:
@@ -357,7 +319,7 @@ def test_delete_limits(emulator: Emulator, body: dict[str, Any], message: str) -
         users_created=1,
         users=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_delete_by_alias_and_email(emulator: Emulator) -> None:
@@ -396,7 +358,7 @@ def test_bulk_body_over_its_limit_is_400(emulator_factory: Any) -> None:
     # The body was refused unread: nothing stored, no object counted.
     assert emu.users() == []
     expected = expected_stats({"400": 1}, requests=1)
-    assert settled_stats(emu, expected) == expected
+    assert emu.stats() == expected
     small = post(emu, "/users/track/bulk", {"attributes": [{"external_id": "u", "s": "x"}]})
     assert (small.status_code, small.json()) == (
         201,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -16,47 +15,10 @@ from dbt_braze.braze_rules import (
     ONE_PRIMARY_IDENTIFIER,
 )
 from dbt_braze.emulator import Emulator
+from tests.fixtures.emulator import expected_stats
 
 AUTH = {"Authorization": "Bearer test-key-123456"}
 T = "2024-05-01T12:00:00Z"
-STAT_COUNTERS = (
-    "requests",
-    "objects",
-    "data_points",
-    "rejections",
-    "fatal_errors",
-    "rate_limited",
-    "faults_injected",
-    "drops_before",
-    "drops_after",
-    "users_created",
-    "users_deleted",
-    "skipped_update_only",
-    "users",
-    "events",
-    "purchases",
-)
-
-
-def expected_stats(statuses: dict[str, int], **nonzero: int) -> dict[str, Any]:
-    """The emulator's whole stats dict: every counter 0 except those given."""
-    assert set(nonzero) <= set(STAT_COUNTERS), nonzero
-    return {**dict.fromkeys(STAT_COUNTERS, 0), **nonzero, "statuses": statuses}
-
-
-def settled_stats(emu: Emulator, expected: dict[str, Any]) -> dict[str, Any]:
-    """The stats once every expected answer's status is counted.
-
-    The server counts a status just after writing the response, so a client can read the
-    stats a moment before that; wait (at most 2 s) for the status total only, then compare all.
-    """
-    want = sum(expected["statuses"].values())
-    deadline = time.monotonic() + 2
-    stats = emu.stats()
-    while sum(stats["statuses"].values()) < want and time.monotonic() < deadline:
-        time.sleep(0.005)
-        stats = emu.stats()
-    return stats
 
 
 def track(emu: Emulator, body: Any, **kwargs: Any) -> requests.Response:
@@ -72,7 +34,7 @@ def test_valid_attributes_are_stored_and_counted(emulator: Emulator) -> None:
     assert user is not None
     assert (user["first_name"], user["ltv"], user["vip"]) == ("Ada", 12.5, True)
     assert user["external_id"] == "u1"
-    stats = settled_stats(emulator, {"statuses": {"201": 1}})
+    stats = emulator.stats()
     assert (stats["requests"], stats["objects"], stats["data_points"]) == (1, 1, 3)
     assert stats["statuses"] == {"201": 1}
 
@@ -144,7 +106,7 @@ def test_invalid_json_is_400(emulator: Emulator) -> None:
     assert r.json() == {"message": "Invalid JSON in request body."}
     assert emulator.users() == [] and emulator.events() == [] and emulator.purchases() == []
     expected = expected_stats({"400": 1}, requests=1, fatal_errors=1)
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_body_over_the_size_limit_is_413(emulator_factory: Any) -> None:
@@ -207,7 +169,7 @@ def test_attribute_rules_reject_the_object(
     expected = expected_stats(
         {"201": 1}, requests=1, objects=2, data_points=1, rejections=1, users_created=1, users=1
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_nested_object_over_size_limit_is_rejected(emulator_factory: Any) -> None:
@@ -226,7 +188,7 @@ def test_nested_object_over_size_limit_is_rejected(emulator_factory: Any) -> Non
     assert emu.users() == [] and emu.user("a") is None
     # A fatal 400 writes nothing and counts no objects, only the rejection and the fatal error.
     expected = expected_stats({"400": 1}, requests=1, rejections=1, fatal_errors=1)
-    assert settled_stats(emu, expected) == expected
+    assert emu.stats() == expected
 
 
 @pytest.mark.parametrize(
@@ -280,7 +242,7 @@ def test_event_rules(emulator: Emulator, event: dict[str, Any], message: str) ->
         users=1,
         events=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 BAD_CURRENCY = "'currency' must be an ISO 4217 alphabetic currency code"
@@ -328,7 +290,7 @@ def test_purchase_rules(emulator: Emulator, changes: dict[str, Any], message: st
         users=1,
         purchases=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def test_errors_index_each_array_separately(emulator: Emulator) -> None:
@@ -376,7 +338,7 @@ def test_errors_index_each_array_separately(emulator: Emulator) -> None:
         users=1,
         events=1,
     )
-    assert settled_stats(emulator, expected) == expected
+    assert emulator.stats() == expected
 
 
 def emulator_user_ids(emu: Emulator) -> list[str | None]:
