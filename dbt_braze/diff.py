@@ -32,6 +32,13 @@ def key_expression(wh: Warehouse, config: SyncConfig) -> str:
     return f"({label} || chr(31) || {name})"
 
 
+def _any_set(wh: Warehouse, attributes: list[str]) -> str:
+    """SQL true when a state row `s` still holds a value for one of the attributes."""
+    if not attributes:
+        return "false"
+    return "(" + " or ".join(f"s.{wh.quote(a)} is not null" for a in attributes) + ")"
+
+
 @dataclass(frozen=True)
 class UsersDiff:
     """The SQL of one users model's diff, and how to read its rows."""
@@ -107,11 +114,8 @@ def users_diff(
     counted = state is not None and state_has_rows
     removed_count = "sum(case when m.p is null then 1 else 0 end) over ()" if counted else "0"
     select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel, removed_count]))
-    known = [state_value(a) for a in attrs if a in state_columns]
-    if removed_with_values_only:
-        removed = "(" + " or ".join(f"{v} is not null" for v in known) + ")" if known else "false"
-    else:
-        removed = "true"
+    known = [a for a in attrs if a in state_columns]
+    removed = _any_set(wh, known) if removed_with_values_only else "true"
     key = key_expression(wh, config)
     # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
     # which wrote every row's typed and text values to disk before the join. The full join
@@ -148,8 +152,9 @@ def removed_users(
         f"select {sel} from {state} s where not exists (select 1 from {relation} m "
         f"where {key_expression(wh, config)} = s.{q(KEY)})"
     )
-    if only_with_values and attributes:
-        sql += " and (" + " or ".join(f"s.{q(a)} is not null" for a in attributes) + ")"
+    if only_with_values:
+        # Nothing left to unset is nothing to send: an identifier alone would recreate a user.
+        sql += f" and {_any_set(wh, attributes)}"
     return sql
 
 
