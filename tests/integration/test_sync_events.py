@@ -11,20 +11,10 @@ from typing import Any
 
 from dbt_braze.emulator import Emulator
 from tests.braze_cli import dbt_braze, execute
-from tests.fixtures.dbt_project import ExampleProject
+from tests.fixtures.dbt_project import ExampleProject, build_only
 
 EVENTS = "analytics.braze_order_events"
 LEDGER = "analytics_braze.ledger__braze_order_events"
-OTHER_BRAZE_MODELS = ("users/braze_users.sql", "activity/braze_purchases.sql")
-
-
-def _build(project: ExampleProject) -> None:
-    """Build the copy with only braze_order_events of its Braze models enabled: a sync without
-    `-s` then picks it alone, sparing each dbt-braze call a `dbt ls` (seconds)."""
-    for path in OTHER_BRAZE_MODELS:
-        sql = project.path / "models" / path
-        sql.write_text("{{ config(enabled=false) }}\n" + sql.read_text())
-    project.dbt("build", "--exclude-resource-type", "test")
 
 
 def _stored(emulator: Emulator) -> Counter[str]:
@@ -62,7 +52,7 @@ def test_events_sent_once_and_only_new_ones(
     warehouse_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = warehouse_project
-    _build(project)
+    build_only(project, "activity/braze_order_events.sql")
 
     out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=500 " in out.stdout and "invalid=0 " in out.stdout
@@ -114,7 +104,7 @@ def test_rejected_event_is_retried_and_invalid_rows_never_sent(
     warehouse_project: ExampleProject, emulator_factory: Callable[..., Emulator]
 ) -> None:
     project = warehouse_project
-    _build(project)
+    build_only(project, "activity/braze_order_events.sql")
     # This workspace allows 40 characters; dbt-braze checks Braze's default, 255.
     emulator = emulator_factory(string_max_chars=40)
     long_status = "awaiting-confirmation-from-the-warehouse-team"
@@ -191,7 +181,7 @@ def test_backfill_none_sends_only_rows_after_the_first_sync(
 ) -> None:
     project = warehouse_project
     _configure(project, {"backfill: all": "backfill: none"})
-    _build(project)
+    build_only(project, "activity/braze_order_events.sql")
 
     out = dbt_braze(project, "sync", emulator=emulator)
     assert "new=0 " in out.stdout
@@ -276,7 +266,7 @@ def test_backfill_since_name_column_and_nested_properties(
         },
         RICH_EVENTS_SQL,
     )
-    _build(project)
+    build_only(project, "activity/braze_order_events.sql")
 
     out = dbt_braze(project, "sync", emulator=emulator)
     recent = project.query(

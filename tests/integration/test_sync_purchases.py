@@ -8,21 +8,11 @@ from typing import Any
 
 from dbt_braze.emulator import Emulator
 from tests.braze_cli import dbt_braze, execute
-from tests.fixtures.dbt_project import ExampleProject
+from tests.fixtures.dbt_project import ExampleProject, build_only
 
 PURCHASES = "analytics.braze_purchases"
 LEDGER = "analytics_braze.ledger__braze_purchases"
-OTHER_BRAZE_MODELS = ("users/braze_users.sql", "activity/braze_order_events.sql")
 COLUMNS = "order_item_id, customer_id, product_name, price, currency, quantity, ordered_at"
-
-
-def _build(project: ExampleProject) -> None:
-    """Build the copy with only braze_purchases of its Braze models enabled: a sync without
-    `-s` then picks it alone, sparing each dbt-braze call a `dbt ls` (seconds)."""
-    for path in OTHER_BRAZE_MODELS:
-        sql = project.path / "models" / path
-        sql.write_text("{{ config(enabled=false) }}\n" + sql.read_text())
-    project.dbt("build", "--exclude-resource-type", "test")
 
 
 def _canonical(purchase: dict[str, Any]) -> str:
@@ -60,7 +50,7 @@ def test_purchases_sent_once_invalid_rows_recorded(
     warehouse_project: ExampleProject, emulator: Emulator
 ) -> None:
     project = warehouse_project
-    _build(project)
+    build_only(project, "activity/braze_purchases.sql")
     # Invalid rows, all dated 2030 so that none of them can hide among the real purchases.
     execute(
         project,
