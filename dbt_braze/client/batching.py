@@ -11,10 +11,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from dbt_braze.client.outcomes import DELETE_ID_TYPES, TRACK_KINDS, DeleteItem, Item, Outcome
 
-# One encoder for the whole process: json.dumps with options builds a new one on every call.
+# The reference encoder: what it writes or refuses is what the client sends or rejects.
+# One for the whole process: json.dumps with options builds a new one on every call.
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+# Types orjson writes exactly as the reference encoder does (finite floats only, see _plain).
+# orjson also writes datetimes, UUIDs, enums and dataclasses, which the reference refuses, and
+# NaN as null: objects holding anything but these types take the reference encoder's path.
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 Validator = Callable[[str, dict[str, Any]], "str | None"]
 
@@ -38,8 +46,13 @@ class Batch:
 
     def encode(self) -> bytes:
         """The request body: one JSON array per kind present, objects in packing order."""
+        entries = self.entries
+        arrays = {entry.array for entry in entries}
+        if len(arrays) == 1:  # the common case: one kind a request, no grouping to do
+            (name,) = arrays
+            return b'{"' + name.encode() + b'":[' + b",".join([e.data for e in entries]) + b"]}"
         groups: dict[str, list[bytes]] = {}
-        for entry in self.entries:
+        for entry in entries:
             groups.setdefault(entry.array, []).append(entry.data)
         parts = [
             b'"' + name.encode() + b'":[' + b",".join(data) + b"]" for name, data in groups.items()
@@ -66,11 +79,6 @@ class Batch:
         return Batch(self.path, entries)
 
 
-def body_size_alone(array: str, data: bytes) -> int:
-    """Bytes of a body holding only this one object: `{"array":[data]}`."""
-    return len(data) + len(array) + 7
-
-
 class Packer:
     """Turns a stream of entries into batches, never buffering more than one batch."""
 
@@ -91,15 +99,17 @@ class Packer:
 
     def pack(self, entries: Iterable[Entry | Outcome]) -> Iterator[Batch | Outcome]:
         """Yield full batches as they fill, and pass local rejections through untouched."""
-        batch = Batch(self.path)
-        counts: dict[str, int] = {}
+        path, limit, per_request = self.path, self.max_body_bytes, self.per_request
+        combined, one_array = self.combined, self.one_array_per_request
+        batch: list[Entry] = []
+        counts: dict[str, int] = {}  # objects of each array in the batch
         size = 2  # "{}"
-        limit = self.max_body_bytes
         for entry in entries:
             if isinstance(entry, Outcome):
                 yield entry
                 continue
-            alone = body_size_alone(entry.array, entry.data)
+            array, data = entry.array, entry.data
+            alone = len(data) + len(array) + 7  # a body of it alone: {"array":[data]}
             if alone > limit:
                 yield Outcome(
                     entry.token,
@@ -108,26 +118,21 @@ class Packer:
                     f"{limit:,} bytes; it was not sent",
                 )
                 continue
-            count = counts.get(entry.array, 0)
-            added = len(entry.data) + 1 if count else alone - 2 + (1 if counts else 0)
-            if batch.entries and self._full(counts, entry.array, size + added):
-                yield batch
-                batch, counts, size = Batch(self.path), {}, 2
+            count = counts.get(array, 0)
+            added = len(data) + 1 if count else alone - 2 + (1 if counts else 0)
+            if batch and (
+                size + added > limit
+                or (one_array and not count)
+                or (len(batch) if combined else count) >= per_request
+            ):
+                yield Batch(path, batch)
+                batch, counts, size = [], {}, 2
                 count, added = 0, alone - 2
-            batch.entries.append(entry)
-            counts[entry.array] = count + 1
+            batch.append(entry)
+            counts[array] = count + 1
             size += added
-        if batch.entries:
-            yield batch
-
-    def _full(self, counts: dict[str, int], array: str, size_after: int) -> bool:
-        if size_after > self.max_body_bytes:
-            return True
-        if self.one_array_per_request and array not in counts:
-            return True
-        if self.combined:
-            return sum(counts.values()) >= self.per_request
-        return counts.get(array, 0) >= self.per_request
+        if batch:
+            yield Batch(path, batch)
 
 
 def track_entries(items: Iterable[Item], validate: Validator | None) -> Iterator[Entry | Outcome]:
@@ -167,7 +172,32 @@ def delete_entries(items: Iterable[DeleteItem]) -> Iterator[Entry | Outcome]:
         yield Entry(item.id_type, data, item.token, item.value)
 
 
+def _plain(value: Any) -> bool:
+    """True when `value` holds only str-keyed dicts, lists, tuples, text, ints, bools, None
+    and finite floats: values orjson writes as the reference encoder would."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (type(item) in _SCALARS or _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:  # noqa: SIM110 (a loop: all() over a generator is slower here)
+            if not (type(item) in _SCALARS or _plain(item)):
+                return False
+        return True
+    if kind is float:
+        return value - value == 0.0  # false for NaN and both infinities
+    return kind in _SCALARS
+
+
 def _encoded(value: Any) -> tuple[bytes, str | None]:
+    """Compact UTF-8 JSON of `value`, or why it cannot be sent (the reference encoder's word)."""
+    try:
+        if _plain(value):
+            return orjson.dumps(value), None
+    except (TypeError, RecursionError):
+        pass  # beyond orjson (an int over 64 bits, a lone surrogate, deep nesting)
     try:
         return _encode(value).encode(), None
     except ValueError as exc:

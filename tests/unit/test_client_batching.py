@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
 import itertools
 import json
+import uuid
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dbt_braze.client.batching import Batch, Packer, delete_entries, track_entries
+from dbt_braze.client.batching import Batch, Packer, _encoded, delete_entries, track_entries
 from dbt_braze.client.outcomes import DeleteItem, Item, Outcome
 
 
@@ -166,3 +171,87 @@ def test_every_object_ends_in_exactly_one_batch_or_rejection(raw, per_request, c
         for (array, index), entry in piece.positions().items():
             assert decoded[array][index] == items[entry.token].body
     assert sorted(tokens) == list(range(len(items)))
+
+
+def _reference(value):
+    """What the stdlib encoder alone made of a value before orjson: (decoded, problem)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return json.loads(text.encode()), None
+    except ValueError as exc:
+        if "Out of range float" in str(exc):
+            return None, "object holds NaN or Infinity, which JSON (and Braze) cannot carry"
+        return None, f"object cannot be written as JSON: {exc}"
+    except TypeError as exc:
+        return None, f"object cannot be written as JSON: {exc}"
+
+
+def _encoded_meaning(value):
+    data, problem = _encoded(value)
+    return (None if problem else json.loads(data)), problem
+
+
+class _Colour(enum.Enum):
+    RED = 1
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+_circular: list = []
+_circular.append(_circular)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"x": float("nan")},
+        {"x": [1, {"y": float("inf")}]},
+        {"x": (float("-inf"),)},
+        {"when": dt.datetime(2024, 5, 1, 10, 0)},
+        {"day": dt.date(2024, 5, 1)},
+        {"at": dt.time(10, 0)},
+        {"n": decimal.Decimal("1.5")},
+        {"id": uuid.UUID(int=1)},
+        {"colour": _Colour.RED},
+        {"level": _Level.HIGH},
+        {"set": {1, 2}},
+        {"raw": b"bytes"},
+        {1: "int key", None: "none key", 2.5: "float key", False: "bool key"},
+        {"big": 2**70, "small": -(2**64)},
+        {"lone": "\ud800"},
+        {"name": "Zoë ✓ 名前", "ctl": "a\nb\t\x00\x1f\x7f\u2028", "quote": '"\\/'},
+        {"floats": [0.1, 1e16, 1e-7, -0.0, 5.0, 1.7976931348623157e308, 5e-324]},
+        {"deep": [[[[[[[[[[[[[[[[[[[[{"a": ()}]]]]]]]]]]]]]]]]]]]]},
+        {"loop": _circular},
+    ],
+)
+def test_encoding_means_and_refuses_what_the_stdlib_encoder_did(value):
+    assert _encoded_meaning(value) == _reference(value)
+
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),  # NaN and both infinities included
+        st.text(),
+        st.decimals(allow_nan=False, places=2),
+        st.dates(),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_any_value_is_sent_or_refused_exactly_as_by_the_stdlib_encoder(value):
+    # NaN never equals itself, and a refused value decodes to None: compare the text of both.
+    assert repr(_encoded_meaning(value)) == repr(_reference(value))
