@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 from dbt_braze.client.batching import Batch, Packer, Validator, delete_entries, track_entries
@@ -97,6 +98,9 @@ class BrazeClient:
     def _run(self, work: Iterator[Batch | Outcome]) -> Iterator[list[Outcome]]:
         """Feed batches to the pool with bounded look-ahead; yield results as they complete."""
         in_flight: set[Future[list[Outcome]]] = set()
+        # Workers hand finished futures back through one queue: cheaper than wait(), which
+        # installs and removes a waiter on every future in flight each time it is called.
+        finished: queue.SimpleQueue[Future[list[Outcome]]] = queue.SimpleQueue()
         exhausted = False
         try:
             while True:
@@ -112,18 +116,20 @@ class BrazeClient:
                             break
                     else:
                         self._stats.add(objects=len(piece.entries))
-                        in_flight.add(self._pool.submit(self._deliver, piece))
+                        future = self._pool.submit(self._deliver, piece)
+                        in_flight.add(future)
+                        future.add_done_callback(finished.put)
                 if local:
                     self._stats.add(rejected=len(local), rejected_locally=len(local))
                     yield local
                     continue
                 if not in_flight:
                     return
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    outcomes = future.result()
-                    if outcomes:
-                        yield outcomes
+                future = finished.get()
+                in_flight.discard(future)
+                outcomes = future.result()
+                if outcomes:
+                    yield outcomes
         except GeneratorExit:
             raise  # the caller stopped reading: drop queued batches, keep the client usable
         except BaseException:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_errors
@@ -116,8 +117,12 @@ class Transport:
 def _reply(status: int, raw: bytes, headers: Any) -> Reply:
     text = raw.decode("utf-8", errors="replace")
     try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
+        parsed = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        # orjson is stricter (NaN, ints over 64 bits, bad UTF-8): the stdlib has the last word.
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
     payload = parsed if isinstance(parsed, dict) else None
     return Reply(status, payload, text, parse_rate_headers(headers, time.time()))
