@@ -1,19 +1,24 @@
-"""The HTTP layer: one pooled session, TLS verified, a timeout on every call."""
+"""The HTTP layer: kept-alive connections, TLS verified, a timeout on every call.
+
+It drives the standard library's `http.client` directly: urllib3's pool and requests' adapter
+cost about half the client's CPU a request again, for features (proxies, redirects, retries,
+decoding) the client turns off. The CA bundle is requests' own, as before.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import exceptions as urllib3_errors
-from urllib3.connectionpool import HTTPConnectionPool
-from urllib3.util import Timeout
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from urllib3.util import wait_for_read
 
 from dbt_braze.client.ratelimit import RateHeaders, parse_rate_headers
 from dbt_braze.client.settings import ClientSettings
@@ -51,67 +56,109 @@ class Transport:
 
     def __init__(self, settings: ClientSettings) -> None:
         self.base_url = settings.base_url
-        self.session = requests.Session()
-        # Never consult the environment for proxies or CA overrides: verification stays on.
-        self.session.trust_env = False
-        self.session.verify = True
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=settings.concurrency, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        parts = urlsplit(self.base_url)
+        self._host = parts.hostname or ""
+        self._port = parts.port
+        self._prefix = parts.path
+        self._timeout_s = settings.timeout_s
+        # Verification required, hostname checked, requests' CA bundle; nothing read from the
+        # environment, so no variable can turn verification off or swap the CAs.
+        self._context: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            self._context = ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
+            self._context.verify_mode = ssl.CERT_REQUIRED
+            self._context.check_hostname = True
         self._headers = {
             "Authorization": f"Bearer {settings.api_key}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": "dbt-braze",
         }
-        # The adapter's own connection pool, with its TLS context (verification required),
-        # used directly: preparing a requests.Request costs more CPU than sending it.
-        probe = requests.Request("POST", self.base_url + "/").prepare()
-        pool = adapter.get_connection_with_tls_context(probe, verify=True)
-        self._pool = cast(HTTPConnectionPool, pool)
-        adapter.cert_verify(self._pool, self.base_url, True, None)
-        self._prefix = urlsplit(self.base_url).path
-        self._timeout = Timeout(connect=settings.timeout_s, read=settings.timeout_s)
+        self._idle: list[http.client.HTTPConnection] = []  # most recently used last
+        self._lock = threading.Lock()
+        self._closed = False
 
     def post(self, path: str, body: bytes) -> Reply:
         """Send one body; raise TransportFailure when no HTTP answer came back."""
+        connection = self._connection()
         try:
-            response = self._pool.urlopen(
-                "POST",
-                self._prefix + path,
-                body=body,
-                headers=self._headers,
-                retries=False,  # retrying is the client's decision, with its own backoff
-                redirect=False,  # a 3xx is an answer, not an instruction
-                assert_same_host=False,
-                timeout=self._timeout,
-                preload_content=True,
+            connection.request("POST", self._prefix + path, body, self._headers)
+            response = connection.getresponse()
+            raw = response.read()
+        except BaseException as exc:
+            connection.close()  # never reuse a connection in an unknown state
+            if isinstance(exc, ssl.SSLError):
+                raise _tls_error(self.base_url, exc) from exc
+            if isinstance(exc, TimeoutError):
+                raise TransportFailure(
+                    f"no answer within {self._timeout_s}s", maybe_sent=True
+                ) from exc
+            if isinstance(exc, (http.client.HTTPException, OSError)):
+                # The connection dropped after the request left: Braze may have applied it.
+                raise TransportFailure(
+                    f"connection lost: {redact(str(exc) or type(exc).__name__)[:300]}",
+                    maybe_sent=True,
+                ) from exc
+            raise
+        self._release(connection)  # a `Connection: close` answer left it closed: reopened next
+        return _reply(response.status, raw, response.headers)
+
+    def close(self) -> None:
+        """Release pooled connections; those in use are closed when their request ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """An open connection: an idle one the server has not closed, else a new one."""
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                break
+            sock = connection.sock
+            # An idle socket that reads as ready was closed by the server (or holds junk).
+            if sock is not None and not wait_for_read(sock, timeout=0.0):
+                return connection
+            connection.close()
+        if self._context is not None:
+            connection = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._timeout_s, context=self._context
             )
-        except urllib3_errors.SSLError as exc:
-            raise BrazeApiError(
-                f"TLS verification failed for {self.base_url}: {redact(str(exc))}",
-                hint="Check BRAZE_REST_ENDPOINT; dbt-braze never turns verification off.",
-            ) from exc
-        except urllib3_errors.NewConnectionError as exc:
+        else:
+            connection = http.client.HTTPConnection(
+                self._host, self._port, timeout=self._timeout_s
+            )
+        try:
+            connection.connect()
+        except ssl.SSLError as exc:
+            connection.close()
+            raise _tls_error(self.base_url, exc) from exc
+        except TimeoutError as exc:
+            connection.close()
+            raise TransportFailure("connect timeout", maybe_sent=False) from exc
+        except OSError as exc:
+            connection.close()
             raise TransportFailure(
                 f"cannot connect: {redact(str(exc))}", maybe_sent=False
             ) from exc
-        except urllib3_errors.ConnectTimeoutError as exc:
-            raise TransportFailure("connect timeout", maybe_sent=False) from exc
-        except (urllib3_errors.ReadTimeoutError, TimeoutError) as exc:
-            raise TransportFailure(
-                f"no answer within {self._timeout.read_timeout}s", maybe_sent=True
-            ) from exc
-        except (urllib3_errors.HTTPError, OSError) as exc:
-            # The connection dropped after the request left: Braze may have applied it.
-            raise TransportFailure(
-                f"connection lost: {redact(str(exc))[:300]}", maybe_sent=True
-            ) from exc
-        return _reply(response.status, response.data, response.headers)
+        return connection
 
-    def close(self) -> None:
-        """Release pooled connections."""
-        self.session.close()
+    def _release(self, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if not self._closed and connection.sock is not None:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+
+def _tls_error(base_url: str, exc: ssl.SSLError) -> BrazeApiError:
+    return BrazeApiError(
+        f"TLS verification failed for {base_url}: {redact(str(exc))}",
+        hint="Check BRAZE_REST_ENDPOINT; dbt-braze never turns verification off.",
+    )
 
 
 def _reply(status: int, raw: bytes, headers: Any) -> Reply:
