@@ -1,8 +1,10 @@
 """Our in-warehouse diff query alone, and the naive baseline a hand-written script would be.
 
-The diff is the product's own SQL (dbt_braze.diff.users_diff), streamed through the product's
-warehouse adapter. The naive baseline pulls the model and the last-sent copy (the state
-table) into Python dictionaries and compares them there, attribute by attribute.
+The diff is the product's own SQL (dbt_braze.diff.users_diff), run as the sync runs it
+(dbt_braze.diff.run_users_diff: on Postgres, candidates into a temp table first) and streamed
+through the product's warehouse adapter. The naive baseline pulls the model and the last-sent
+copy (the state table) into Python dictionaries and compares them there, attribute by
+attribute.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from bench.databases import Database
 from bench.generate import COLUMNS, ID
 from dbt_braze.context import Options, load_context
-from dbt_braze.diff import users_diff
+from dbt_braze.diff import finish_users_diff, run_users_diff, users_diff
 from dbt_braze.state import KEY, table_name
 
 
@@ -33,7 +35,9 @@ def diff_alone(project_dir: Path) -> tuple[float, int]:
         state = wh.relation(schema, name) if state_columns else None
         diff = users_diff(wh, config, relation, mapping, state, state_columns)
         started = time.perf_counter()
-        rows = sum(len(batch) for batch in wh.stream(diff.sql))
+        _, batches = run_users_diff(wh, diff)
+        rows = sum(len(batch) for batch in batches)
+        finish_users_diff(wh, diff)
         return time.perf_counter() - started, rows
     finally:
         wh.close()

@@ -7,7 +7,11 @@ invalid rows (null or duplicate key) so they are reported, never sent.
 
 from __future__ import annotations
 
+import itertools
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from dbt_braze.config import SyncConfig
 from dbt_braze.state import KEY
@@ -41,11 +45,20 @@ def _any_set(wh: Warehouse, attributes: list[str]) -> str:
 
 @dataclass(frozen=True)
 class UsersDiff:
-    """The SQL of one users model's diff, and how to read its rows."""
+    """The SQL of one users model's diff, and how to read its rows.
+
+    `setup` runs first (in one transaction) when the warehouse materializes the candidates;
+    `removed_sql` then counts the removed users; `sql` streams the rows; `cleanup` drops what
+    `setup` made. `run_users_diff` does all of it.
+    """
 
     sql: str
     columns: list[str]  # the model columns selected, in order, after kind and key
     attributes: list[str]  # Braze attribute of each mapped column, same order
+    setup: tuple[str, ...] = ()
+    removed_sql: str | None = None
+    cleanup: tuple[str, ...] = ()
+    removed_in_rows: bool = False  # each row ends with the removed count (one-query diff)
 
     @property
     def width(self) -> int:
@@ -65,29 +78,32 @@ def users_diff(
 ) -> UsersDiff:
     """Rows that are new, changed, invalid or removed, with one changed-flag per attribute.
 
-    Each row: kind, key, typed values..., text values..., changed flags..., and last the
-    number of removed users in the whole result (the same on every row), so the caller knows
-    it from the first row, before it sends anything. Removed users (in state, gone from the
-    model) count only if some attribute is still set when `removed_with_values_only`.
-    `state` is None when no state table exists yet (plan before a first sync); with
-    `state_has_rows` False nobody can have been removed, and the count is left out: its window
-    would make DuckDB hold the whole result, a first sync's every row, in memory.
+    Each row: kind, key, typed values..., text values..., changed flags..., and, when the
+    warehouse streams the diff in one query, the number of removed users in the whole result
+    (the same on every row), so the caller knows it from the first row, before it sends
+    anything. Removed users (in state, gone from the model) count only if some attribute is
+    still set when `removed_with_values_only`. `state` is None when no state table exists yet
+    (plan before a first sync).
+
+    With no state rows (a first sync) every row is new: one query streams them, and a key
+    that occurs twice anywhere in the model is a duplicate. Otherwise the diff first finds the
+    candidates (rows that differ from state, and removed users), then looks for duplicates
+    among the candidates' keys only: a duplicate key whose every copy equals the state sends
+    nothing and is counted unchanged (README, limitations). That spares an aggregate over
+    every model key, the diff's largest cost after the join.
     """
     q = wh.quote
     cols = list(mapping)
     attrs = [mapping[c] for c in cols]
+    key = key_expression(wh, config)
     src_cols = ", ".join(f"{q(c)} as v{i}" for i, c in enumerate(cols))
     src_text = ", ".join(f"{wh.text(q(c))} as t{i}" for i, c in enumerate(cols))
-    sel_src = ", ".join(filter(None, [src_cols, src_text]))
-    if state is None:
-        attr_sel = ", ".join(f"cast(null as {wh.text_type}) as {q(a)}" for a in attrs)
-        state_sql = (
-            f"(select cast(null as {wh.text_type}) as {q(KEY)}"
-            + (f", {attr_sel}" if attr_sel else "")
-            + " where 1 = 0)"
-        )
-    else:
-        state_sql = state
+    sel_src = ", ".join(filter(None, ["1 as p", f"{key} as k", src_cols, src_text]))
+    values = [f"v{i}" for i in range(len(cols))]
+    texts = [f"t{i}" for i in range(len(cols))]
+    flag_names = [f"c{i}" for i in range(len(cols))]
+    if state is None or not state_has_rows:
+        return _first_diff(wh, relation, key, sel_src, cols, attrs, values, texts, flag_names)
 
     def state_value(attribute: str) -> str:
         # A column the state does not have yet has never been sent: null to every user.
@@ -103,37 +119,128 @@ def users_diff(
         flags = [f"(m.t{i} is distinct from {state_value(a)})" for i, a in enumerate(attrs)]
     changed_any = " or ".join(flags) if flags else "false"
     row_filter = "true" if full_refresh else f"({changed_any})"
-    values = ", ".join(f"m.v{i}" for i in range(len(cols)))
-    texts = ", ".join(f"m.t{i}" for i in range(len(cols)))
-    flag_sel = ", ".join(f"{f} as c{i}" for i, f in enumerate(flags))
-    kind = (
-        f"case when m.p is null then '{REMOVED}' when m.k is null then '{NULL_ID}' "
-        f"when d.k is not null then '{DUPLICATE_ID}' "
-        f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
-    )
-    counted = state is not None and state_has_rows
-    removed_count = "sum(case when m.p is null then 1 else 0 end) over ()" if counted else "0"
-    select_list = ", ".join(filter(None, [kind, "m.k", values, texts, flag_sel, removed_count]))
     known = [a for a in attrs if a in state_columns]
     removed = _any_set(wh, known) if removed_with_values_only else "true"
-    key = key_expression(wh, config)
-    # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
-    # which wrote every row's typed and text values to disk before the join. The full join
-    # finds removed users in the same pass, instead of a second join of model and state.
-    sql = (
-        f"with m as (select 1 as p, {key} as k"
-        + (f", {sel_src}" if sel_src else "")
-        + f" from {relation}), "
-        f"d as (select {key} as k from {relation} where {key} is not null "
-        "group by 1 having count(*) > 1) "
-        f"select {select_list} from m "
-        "left join d on d.k = m.k "
-        f"full join {state_sql} s on s.{q(KEY)} = m.k "
-        f"where (m.p is not null and (m.k is null or d.k is not null "
-        f"or s.{q(KEY)} is null or {row_filter})) "
+    kind = (
+        f"case when m.p is null then '{REMOVED}' when m.k is null then '{NULL_ID}' "
+        f"when s.{q(KEY)} is null then '{NEW}' else '{CHANGED}' end"
+    )
+    candidate_list = ", ".join(
+        [f"{kind} as kind", "m.k as k"]
+        + [f"m.{v}" for v in values + texts]
+        + [f"{f} as {n}" for f, n in zip(flags, flag_names, strict=True)]
+    )
+    where = (
+        f"(m.p is not null and (m.k is null or s.{q(KEY)} is null or {row_filter})) "
         f"or (m.p is null and {removed})"
     )
+    parts = max(1, wh.diff_partitions)
+
+    def candidates(part: int | None) -> str:
+        model, state_rows = f"(select {sel_src} from {relation})", state
+        if part is not None:
+            # One hash slice of the keys on both sides: a slice's full join runs alone in
+            # one parallel worker, and the slices together are the whole diff.
+            model = (
+                f"(select {sel_src} from {relation} where {wh.key_partition(key, parts)} = {part})"
+            )
+            state_rows = (
+                f"(select * from {state} where {wh.key_partition(f'{q(KEY)}', parts)} = {part})"
+            )
+        return (
+            f"select {candidate_list} from {model} m "
+            f"full join {state_rows} s on s.{q(KEY)} = m.k where {where}"
+        )
+
+    if parts == 1:
+        candidate_sql = candidates(None)
+    else:
+        candidate_sql = " union all ".join(candidates(p) for p in range(parts))
+    pending = f"kind in ('{NEW}', '{CHANGED}')"
+
+    def stream_sql(c: str, extra: str = "") -> str:
+        # Duplicates among the keys about to be sent: one scan of the model's keys against
+        # the (usually few) candidates, instead of an aggregate over every key.
+        kind_out = f"case when {pending} and d.k is not null then '{DUPLICATE_ID}' else kind end"
+        out = ", ".join([kind_out, "c.k", *(f"c.{n}" for n in values + texts + flag_names)])
+        dups = (
+            f"(select {key} as k from {relation} where {key} in "
+            f"(select k from {c} where {pending}) group by 1 having count(*) > 1)"
+        )
+        return f"select {out}{extra} from {c} c left join {dups} d on d.k = c.k"
+
+    if wh.materialize_diff:
+        temp = wh.quote(f"dbt_braze_diff_{uuid.uuid4().hex[:12]}")
+        return UsersDiff(
+            sql=stream_sql(temp),
+            columns=cols,
+            attributes=attrs,
+            setup=(*wh.parallel_settings(), f"create temporary table {temp} as {candidate_sql}"),
+            removed_sql=f"select count(*) from {temp} where kind = '{REMOVED}'",
+            cleanup=(f"drop table if exists {temp}",),
+        )
+    # One streamed query: the candidates are a CTE that both the duplicate check and the
+    # output read, and a window counts the removed users on every row.
+    window = f", sum(case when kind = '{REMOVED}' then 1 else 0 end) over ()"
+    sql = f"with c as ({candidate_sql}) " + stream_sql("c", window)
+    return UsersDiff(sql=sql, columns=cols, attributes=attrs, removed_in_rows=True)
+
+
+def _first_diff(
+    wh: Warehouse,
+    relation: str,
+    key: str,
+    sel_src: str,
+    cols: list[str],
+    attrs: list[str],
+    values: list[str],
+    texts: list[str],
+    flag_names: list[str],
+) -> UsersDiff:
+    """Every row is new: stream the model with its duplicate and null keys marked."""
+    kind = (
+        f"case when m.k is null then '{NULL_ID}' when d.k is not null then '{DUPLICATE_ID}' "
+        f"else '{NEW}' end"
+    )
+    out = ", ".join(
+        [kind, "m.k", *(f"m.{n}" for n in values + texts)]
+        + [f"m.{t} is not null as {n}" for t, n in zip(texts, flag_names, strict=True)]
+    )
+    # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
+    # which would write every row's typed and text values to disk before the join.
+    sql = (
+        f"with m as (select {sel_src} from {relation}), "
+        f"d as (select {key} as k from {relation} where {key} is not null "
+        "group by 1 having count(*) > 1) "
+        f"select {out} from m left join d on d.k = m.k"
+    )
     return UsersDiff(sql=sql, columns=cols, attributes=attrs)
+
+
+def run_users_diff(wh: Warehouse, diff: UsersDiff) -> tuple[int, Iterator[list[tuple[Any, ...]]]]:
+    """Run the diff: the number of removed users, and its rows in batches.
+
+    The count is known before the first row is read, so the mass-delete guard decides before
+    anything is sent. Call `finish_users_diff` after the rows are read."""
+    if diff.setup:
+        with wh.transaction():
+            for statement in diff.setup:
+                wh.execute(statement)
+    batches = wh.stream(diff.sql)
+    if diff.removed_sql is not None:
+        return int(wh.query(diff.removed_sql)[0][0]), batches
+    if not diff.removed_in_rows:
+        return 0, batches  # a first sync: nobody can have been removed
+    first = next(batches, [])
+    return (int(first[0][-1]) if first else 0), itertools.chain([first], batches)
+
+
+def finish_users_diff(wh: Warehouse, diff: UsersDiff) -> None:
+    """Drop what the diff's setup made (a session's temp tables go with it anyway)."""
+    for statement in diff.cleanup:
+        wh.execute(statement)
+    if diff.cleanup:
+        wh.commit()
 
 
 def removed_users(

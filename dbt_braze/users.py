@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,9 @@ from dbt_braze.diff import (
     NEW,
     NULL_ID,
     REMOVED,
+    finish_users_diff,
     removed_users,
+    run_users_diff,
     users_diff,
 )
 from dbt_braze.errors import MassDeleteError
@@ -60,11 +61,9 @@ def sync_users(job: Job) -> None:
     )
     result.rows_total = job.count(f"select 1 from {job.relation}")
     known = [a for a in attributes if a in (state_columns or [])]
-    # Every diff row carries the number of removed users: the mass-delete guard decides on
-    # the first batch, before anything is sent.
-    batches = wh.stream(diff.sql)
-    first = next(batches, [])
-    result.rows_removed = int(first[0][-1]) if first else 0
+    # The number of removed users is known before any row is read: the mass-delete guard
+    # decides before anything is sent.
+    result.rows_removed, batches = run_users_diff(wh, diff)
     removed = _removed(job, state, known)
 
     rejections = Rejections(store, job.run_id, config.model.unique_id)
@@ -74,13 +73,14 @@ def sync_users(job: Job) -> None:
         wh,
         every=int(job.settings["state_commit_every"]),
     )
-    items = _items(job, diff, attributes, rejections, itertools.chain([first], batches))
+    items = _items(job, diff, attributes, rejections, batches)
     if job.dry_run:
         for _ in items:
             pass
     else:
         job.send(items, lambda outcomes: _settle(job, outcomes, acks, rejections))
         acks.flush()
+    finish_users_diff(wh, diff)
     if removed:
         _remove(job, name, known, removed, rejections)
     if not job.dry_run:

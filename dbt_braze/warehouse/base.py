@@ -13,6 +13,10 @@ class Warehouse:
     type = "base"
     param = "%s"  # bind placeholder of the driver
     text_type = "text"
+    # Whether a users diff first writes its candidates to a session temp table (so the
+    # warehouse may plan that step in parallel), and in how many key slices.
+    materialize_diff = False
+    diff_partitions = 1
 
     def quote(self, identifier: str) -> str:
         """Quote a name the way the warehouse does; quotes inside are doubled."""
@@ -73,6 +77,14 @@ class Warehouse:
     def text(self, expression: str) -> str:
         """The expression as canonical text, so values compare equal across runs."""
         return f"cast({expression} as {self.text_type})"
+
+    def key_partition(self, expression: str, parts: int) -> str:
+        """SQL of the slice (0 to parts - 1) a text key falls in; a null key in slice 0."""
+        raise NotImplementedError
+
+    def parallel_settings(self) -> tuple[str, ...]:
+        """Statements that let the transaction's next query run in parallel workers."""
+        return ()
 
     def now(self) -> str:
         return "current_timestamp"

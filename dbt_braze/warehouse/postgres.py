@@ -34,6 +34,9 @@ def _copy_value(value: Any) -> str:
 class PostgresWarehouse(Warehouse):
     type = "postgres"
     param = "%s"
+    # A cursor never runs in parallel, and Postgres before 16 has no parallel full join: the
+    # diff's candidates are written by CREATE TABLE AS, one key slice per worker.
+    materialize_diff = True
 
     def __init__(self, credentials: Any, application_name: str = "dbt-braze") -> None:
         options = {
@@ -71,7 +74,23 @@ class PostgresWarehouse(Warehouse):
                 "where pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s)",
                 (DIFF_WORK_MEM, DIFF_WORK_MEM),
             )
+            cur.execute("select current_setting('max_parallel_workers_per_gather')")
+            row = cur.fetchone()
         self.conn.commit()
+        self.diff_partitions = max(1, min(8, int(row[0]) if row else 0))
+
+    def key_partition(self, expression: str, parts: int) -> str:
+        return f"coalesce(mod(hashtext({expression}) & 2147483647, {parts}), 0)"
+
+    def parallel_settings(self) -> tuple[str, ...]:
+        # Each slice is one non-parallel full join; a parallel append hands each slice to a
+        # worker only when the slices' own scans are not split further, hence the scan size.
+        # The planner guesses the diff returns most rows, so a tuple's transfer is made cheap.
+        return (
+            "set local parallel_setup_cost = 10",
+            "set local parallel_tuple_cost = 0.001",
+            "set local min_parallel_table_scan_size = '1TB'",
+        )
 
     def _error(self, exc: psycopg2.Error, sql: str) -> WarehouseError:
         # The connection may be gone (server restart, pg_terminate_backend): rolling back

@@ -277,3 +277,64 @@ def test_mass_delete_guard(warehouse_project: ExampleProject, emulator: Emulator
     dbt_braze(project, "sync", "-s", "braze_users", "--allow-mass-delete", emulator=emulator)
     assert profile(emulator, "1") == {}
     assert _profiles(emulator) == {key: {} for key in synced}  # every one unset
+
+
+def _invalid_keys(project: ExampleProject) -> list[tuple[Any, ...]]:
+    return sorted(
+        project.query(
+            f"select coalesce({KEY_COLUMN}, 'null'), message from analytics_braze.rejections "
+            "where reason = 'invalid'"
+        )
+    )
+
+
+KEY_COLUMN = "dbt_braze__key"
+
+
+def test_duplicate_and_null_identifiers_are_reported_never_sent(
+    warehouse_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = warehouse_project
+    project.dbt("build", "-s", "+braze_users")
+    # A fan-out before the first sync: users 5 and 6 twice, and a row without an identifier.
+    execute(project, f"insert into {USERS} select * from {USERS} where customer_id in (5, 6)")
+    execute(
+        project, f"create table analytics.one_more as select * from {USERS} where customer_id = 9"
+    )
+    execute(project, "update analytics.one_more set customer_id = null")
+    execute(project, f"insert into {USERS} select * from analytics.one_more")
+    # Invalid rows make the model WARN, and the run exit 1.
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator, expect=1)
+    assert "WARN" in out.stdout
+    assert "new=198 " in out.stdout and "invalid=5 " in out.stdout, out.stdout
+    assert emulator.stats()["users"] == 198
+    assert emulator.user("5") is None and emulator.user("6") is None
+    assert _invalid_keys(project) == [
+        ("5", "duplicate identifier"),
+        ("5", "duplicate identifier"),
+        ("6", "duplicate identifier"),
+        ("6", "duplicate identifier"),
+        ("null", "null identifier"),
+    ]
+
+    # The model fixed: 5 and 6 are new now, and nothing else is sent.
+    project.dbt("run", "-s", "braze_users")
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert "new=2 changed=0 " in out.stdout and "invalid=0 " in out.stdout, out.stdout
+    assert profile(emulator, "5") == _expected(project, 5)
+    synced = _profiles(emulator)
+    assert len(synced) == 200
+
+    # A second, different row for a synced user: reported, and neither copy is sent.
+    execute(project, "delete from analytics.one_more")
+    execute(project, f"insert into analytics.one_more select * from {USERS} where customer_id = 7")
+    execute(project, "update analytics.one_more set plan = 'duplicate'")
+    execute(project, f"insert into {USERS} select * from analytics.one_more")
+    before = emulator.stats()["requests"]
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator, expect=1)
+    assert "changed=0 " in out.stdout and "invalid=1 " in out.stdout, out.stdout
+    assert emulator.stats()["requests"] == before
+    assert _profiles(emulator) == synced
+    assert ("7", "duplicate identifier") in _invalid_keys(project)
+    state = project.query(f"select plan from {STATE} where dbt_braze__key = '7'")
+    assert state == [(synced["7"].get("plan"),)]
