@@ -29,11 +29,12 @@ def diff_alone(project_dir: Path) -> tuple[float, int]:
     try:
         model = config.model
         relation = wh.relation(model.schema, model.alias)
-        mapping = config.resolve_attributes(wh.columns(model.schema, model.alias) or [])
+        model_types = wh.column_types(model.schema, model.alias) or {}
+        mapping = config.resolve_attributes(list(model_types))
         schema, name = context.state_schema(), table_name("users", config)
-        state_columns = wh.columns(schema, name) or []
-        state = wh.relation(schema, name) if state_columns else None
-        diff = users_diff(wh, config, relation, mapping, state, state_columns)
+        state_types = wh.column_types(schema, name) or {}
+        state = wh.relation(schema, name) if state_types else None
+        diff = users_diff(wh, config, relation, mapping, state, state_types, model_types)
         started = time.perf_counter()
         _, batches = run_users_diff(wh, diff)
         rows = sum(len(batch) for batch in batches)
@@ -48,14 +49,19 @@ def naive(db: Database, model: str, state: str) -> tuple[float, int, int]:
     text = "varchar" if db.dialect == "duckdb" else "text"
     started = time.perf_counter()
     with db.cursor() as cur:
-        # Values as text on both sides, so the script compares like with like.
+        # Values as text on both sides (state columns are typed where the model's are), so
+        # the script compares like with like and Python builds only strings.
         cur.execute(
             f"select cast({ID} as {text}), "
             + ", ".join(f"cast({c} as {text})" for c in COLUMNS)
             + f" from {model}"
         )
         current: list[tuple[Any, ...]] = cur.fetchall()
-        cur.execute(f'select "{KEY}", ' + ", ".join(f'"{c}"' for c in COLUMNS) + f" from {state}")
+        cur.execute(
+            f'select "{KEY}", '
+            + ", ".join(f'cast("{c}" as {text})' for c in COLUMNS)
+            + f" from {state}"
+        )
         sent = {row[0]: row[1:] for row in cur.fetchall()}
     changed_rows = changed_values = 0
     for key, *values in current:

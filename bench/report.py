@@ -182,11 +182,13 @@ def write(figures: dict[str, Any], command: str) -> Path:
     out += [
         "## How each figure is measured",
         "",
-        "- **diff**: the product's own SQL (`dbt_braze.diff.users_diff`) run and streamed "
-        "through its warehouse adapter, against the state table the backfill wrote. "
-        "**naive**: one script pulls the model and the state table (values cast to text in SQL, "
-        "the cheapest fair form) with an ordinary cursor, builds a dict and compares each row "
-        "attribute by attribute. Both must find the same changed rows.",
+        "- **diff**: the product's own SQL (`dbt_braze.diff.users_diff`) run as the sync runs "
+        "it (`run_users_diff`: on Postgres the candidates are written to a temp table in "
+        "parallel key slices, then streamed with the duplicate check) through its warehouse "
+        "adapter, against the state table the backfill wrote. "
+        "**naive**: one script pulls the model and the state table (values of both cast to "
+        "text in SQL, the cheapest fair form) with an ordinary cursor, builds a dict and "
+        "compares each row attribute by attribute. Both must find the same changed rows.",
         "- **no-change resync**: the sync's own time for the model (its run log `duration_s`) "
         "against the diff query alone on the same unchanged data; the whole process also "
         "includes Python start-up and reading dbt's profile and manifest.",

@@ -1,8 +1,9 @@
 """The diff, written as SQL for the warehouse to run: only its result leaves the warehouse.
 
-A users diff compares each row's mapped columns, as canonical text, with the state table
-(null-safe); an events or purchases diff is the rows whose key is not in the ledger. Both flag
-invalid rows (null or duplicate key) so they are reported, never sent.
+A users diff compares each row's mapped columns with the state table (null-safe), natively
+where the state column has the model column's type, else as canonical text; an events or
+purchases diff is the rows whose key is not in the ledger. Both flag invalid rows (null or
+duplicate key) so they are reported, never sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbt_braze.config import SyncConfig
-from dbt_braze.state import KEY
+from dbt_braze.state import KEY, is_text, same_type
 from dbt_braze.warehouse import Warehouse
 
 NULL_ID, DUPLICATE_ID, NEW, CHANGED = "null_id", "duplicate_id", "new", "changed"
@@ -71,7 +72,8 @@ def users_diff(
     relation: str,
     mapping: dict[str, str],
     state: str | None,
-    state_columns: list[str],
+    state_types: dict[str, str],
+    model_types: dict[str, str],
     full_refresh: bool = False,
     removed_with_values_only: bool = False,
     state_has_rows: bool = True,
@@ -83,7 +85,9 @@ def users_diff(
     (the same on every row), so the caller knows it from the first row, before it sends
     anything. Removed users (in state, gone from the model) count only if some attribute is
     still set when `removed_with_values_only`. `state` is None when no state table exists yet
-    (plan before a first sync).
+    (plan before a first sync). `state_types` and `model_types` give each state and model
+    column's type: a state column of the model column's type is compared natively, any other
+    as canonical text on both sides.
 
     With no state rows (a first sync) every row is new: one query streams them, and a key
     that occurs twice anywhere in the model is a duplicate. Otherwise the diff first finds the
@@ -105,21 +109,23 @@ def users_diff(
     if state is None or not state_has_rows:
         return _first_diff(wh, relation, key, sel_src, cols, attrs, values, texts, flag_names)
 
-    def state_value(attribute: str) -> str:
-        # A column the state does not have yet has never been sent: null to every user.
-        if attribute in state_columns:
-            return f"s.{q(attribute)}"
-        return f"cast(null as {wh.text_type})"
+    def flag(i: int, column: str, attribute: str) -> str:
+        if attribute not in state_types:
+            # A column the state does not have yet has never been sent: null to every user.
+            return f"(m.v{i} is not null)"
+        held = f"s.{q(attribute)}"
+        if full_refresh:
+            return f"(m.v{i} is not null or {held} is not null)"
+        if same_type(wh, state_types[attribute], model_types.get(column, "")):
+            return f"(m.v{i} is distinct from {held})"
+        if not is_text(wh, state_types[attribute]):
+            held = wh.text(held)
+        return f"(m.t{i} is distinct from {held})"
 
-    if full_refresh:
-        flags = [
-            f"(m.t{i} is not null or {state_value(a)} is not null)" for i, a in enumerate(attrs)
-        ]
-    else:
-        flags = [f"(m.t{i} is distinct from {state_value(a)})" for i, a in enumerate(attrs)]
+    flags = [flag(i, c, a) for i, (c, a) in enumerate(zip(cols, attrs, strict=True))]
     changed_any = " or ".join(flags) if flags else "false"
     row_filter = "true" if full_refresh else f"({changed_any})"
-    known = [a for a in attrs if a in state_columns]
+    known = [a for a in attrs if a in state_types]
     removed = _any_set(wh, known) if removed_with_values_only else "true"
     kind = (
         f"case when m.p is null then '{REMOVED}' when m.k is null then '{NULL_ID}' "
@@ -157,6 +163,10 @@ def users_diff(
     else:
         candidate_sql = " union all ".join(candidates(p) for p in range(parts))
     pending = f"kind in ('{NEW}', '{CHANGED}')"
+    # A plain identifier of a type whose text casts back exactly can be matched as itself.
+    native_key = None
+    if config.type == "users" and config.identifier.kind != "user_alias":
+        native_key = wh.state_type(model_types.get(config.identifier.column, ""))
 
     def stream_sql(c: str, extra: str = "") -> str:
         # Duplicates among the keys about to be sent: one scan of the model's keys against
@@ -167,6 +177,14 @@ def users_diff(
             f"(select {key} as k from {relation} where {key} in "
             f"(select k from {c} where {pending}) group by 1 having count(*) > 1)"
         )
+        if native_key:
+            # The identifier column as the model has it: no million casts to text to probe.
+            ident = q(config.identifier.column)
+            dups = (
+                f"(select {wh.text(ident)} as k from {relation} where {ident} in "
+                f"(select cast(k as {native_key}) from {c} where {pending}) "
+                f"group by {ident} having count(*) > 1)"
+            )
         return f"select {out}{extra} from {c} c left join {dups} d on d.k = c.k"
 
     if wh.materialize_diff:
@@ -204,7 +222,7 @@ def _first_diff(
     )
     out = ", ".join(
         [kind, "m.k", *(f"m.{n}" for n in values + texts)]
-        + [f"m.{t} is not null as {n}" for t, n in zip(texts, flag_names, strict=True)]
+        + [f"m.{v} is not null as {n}" for v, n in zip(values, flag_names, strict=True)]
     )
     # `d` reads the relation itself, not `m`: a CTE used twice is materialized by Postgres,
     # which would write every row's typed and text values to disk before the join.

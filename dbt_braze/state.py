@@ -34,6 +34,16 @@ def table_name(prefix: str, config: SyncConfig) -> str:
     return name
 
 
+def same_type(wh: Warehouse, state_type: str, model_type: str) -> bool:
+    """Whether a state column of `state_type` holds the model's values as they are."""
+    held = wh.state_type(model_type)
+    return held is not None and wh.state_type(state_type) == held
+
+
+def is_text(wh: Warehouse, data_type: str) -> bool:
+    return (wh.state_type(data_type) or "").lower() == wh.text_type.lower()
+
+
 class StateStore:
     """Names and DDL of the state schema, for one warehouse connection."""
 
@@ -118,22 +128,39 @@ class StateStore:
                 (config.model.unique_id, config.type, state_table),
             )
 
-    def ensure_users_table(self, name: str, attributes: list[str]) -> list[str]:
-        """Create the users state table or add columns for newly mapped attributes."""
-        wh = self.wh
-        existing = wh.columns(self.schema, name)
+    def ensure_users_table(self, name: str, attributes: dict[str, str]) -> dict[str, str]:
+        """Create the users state table, or add columns for newly mapped attributes; return
+        its column types.
+
+        `attributes` maps each Braze attribute to its model column's type. A state column has
+        that type when the warehouse can hold it exactly (`Warehouse.state_type`), else text.
+        A column whose model type changed since is turned into text, which holds any value.
+        """
+        wh, table = self.wh, self.table(name)
+        existing = wh.column_types(self.schema, name)
         if existing is None:
             wh.execute(
-                f"create table {self.table(name)} ({wh.quote(KEY)} text primary key, "
+                f"create table {table} ({wh.quote(KEY)} {wh.text_type} primary key, "
                 f"{wh.quote(SYNCED_AT)} timestamp)"
             )
-            existing = [KEY, SYNCED_AT]
-        for attribute in attributes:
+            existing = {KEY: wh.text_type, SYNCED_AT: "timestamp"}
+        for attribute, model_type in attributes.items():
+            wanted = wh.state_type(model_type) or wh.text_type
+            column = wh.quote(attribute)
             if attribute not in existing:
                 # A newly mapped attribute: null for everyone, so the diff sends it once.
-                wh.execute(f"alter table {self.table(name)} add column {wh.quote(attribute)} text")
-                existing.append(attribute)
-        return existing
+                wh.execute(f"alter table {table} add column {column} {wanted}")
+                existing[attribute] = wanted
+            elif not same_type(wh, existing[attribute], model_type) and not is_text(
+                wh, existing[attribute]
+            ):
+                text = wh.text_type
+                wh.execute(
+                    f"alter table {table} alter column {column} type {text} "
+                    f"using cast({column} as {text})"
+                )
+                existing[attribute] = wh.text_type
+        return wh.column_types(self.schema, name) or existing  # as the warehouse names them
 
     def ensure_ledger(self, name: str) -> None:
         wh = self.wh

@@ -29,7 +29,7 @@ from dbt_braze.payload import (
     to_braze,
 )
 from dbt_braze.runlog import Rejections
-from dbt_braze.state import KEY, SYNCED_AT, table_name
+from dbt_braze.state import KEY, SYNCED_AT, is_text, table_name
 
 _INVALID_REASONS = {NULL_ID: "null identifier", DUPLICATE_ID: "duplicate identifier"}
 
@@ -40,12 +40,15 @@ def sync_users(job: Job) -> None:
     columns = job.model_columns()
     mapping = config.resolve_attributes(columns)
     attributes = list(mapping.values())
+    model_types = wh.column_types(config.model.schema, config.model.alias) or {}
     name = table_name("users", config)
     if job.dry_run:
-        state_columns = wh.columns(store.schema, name)
-        state = store.table(name) if state_columns else None
+        state_types = wh.column_types(store.schema, name) or {}
+        state = store.table(name) if state_types else None
     else:
-        state_columns = store.ensure_users_table(name, attributes)
+        state_types = store.ensure_users_table(
+            name, {a: model_types.get(c, "") for c, a in mapping.items()}
+        )
         wh.commit()
         state = store.table(name)
     diff = users_diff(
@@ -54,13 +57,14 @@ def sync_users(job: Job) -> None:
         job.relation,
         mapping,
         state,
-        state_columns or [],
+        state_types,
+        model_types,
         job.full_refresh,
         removed_with_values_only=config.on_delete == "unset",
         state_has_rows=bool(state and wh.query(f"select 1 from {state} limit 1")),
     )
     result.rows_total = job.count(f"select 1 from {job.relation}")
-    known = [a for a in attributes if a in (state_columns or [])]
+    known = [a for a in attributes if a in state_types]
     # The number of removed users is known before any row is read: the mass-delete guard
     # decides before anything is sent.
     result.rows_removed, batches = run_users_diff(wh, diff)
@@ -68,7 +72,7 @@ def sync_users(job: Job) -> None:
 
     rejections = Rejections(store, job.run_id, config.model.unique_id)
     acks = AckBuffer(
-        lambda rows: _advance(job, name, attributes, rows),
+        lambda rows: _advance(job, name, attributes, state_types, rows),
         rejections,
         wh,
         every=int(job.settings["state_commit_every"]),
@@ -151,19 +155,34 @@ def _settle(job: Job, outcomes: list[Outcome], acks: AckBuffer, rejections: Reje
             rejections.add(key, "rejected", outcome.error or "rejected by Braze")
 
 
-def _advance(job: Job, name: str, attributes: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Upsert acknowledged users' values into state (the caller commits)."""
+def _advance(
+    job: Job,
+    name: str,
+    attributes: list[str],
+    state_types: dict[str, str],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Upsert acknowledged users' values into state (the caller commits).
+
+    The values arrive as the warehouse's own text of each value; typed state columns cast
+    them back, which gives the value the model had."""
     wh = job.wh
     columns = [KEY, *attributes]
     temp = load_temp(wh, f"dbt_braze_ack_{name}", columns, rows)
     target = job.store.table(name)
     quoted = ", ".join(wh.quote(c) for c in columns)
+    typed = ", ".join(
+        wh.quote(c)
+        if is_text(wh, state_types.get(c, wh.text_type))
+        else f"cast({wh.quote(c)} as {state_types[c]})"
+        for c in columns
+    )
     updates = ", ".join(
         f"{wh.quote(c)} = excluded.{wh.quote(c)}" for c in [*attributes, SYNCED_AT]
     )
     wh.execute(
         f"insert into {target} ({quoted}, {wh.quote(SYNCED_AT)}) "
-        f"select {quoted}, {wh.now()} from {temp} "
+        f"select {typed}, {wh.now()} from {temp} "
         f"on conflict ({wh.quote(KEY)}) do update set {updates}"
     )
 

@@ -28,7 +28,23 @@ class Warehouse:
 
     def columns(self, schema: str, name: str) -> list[str] | None:
         """The relation's column names in order, or None when it does not exist."""
-        raise NotImplementedError
+        types = self.column_types(schema, name)
+        return list(types) if types is not None else None
+
+    def column_types(self, schema: str, name: str) -> dict[str, str] | None:
+        """Each column's type as information_schema names it, in order; None if no relation."""
+        rows = self.query(
+            "select column_name, data_type from information_schema.columns "
+            f"where table_schema = {self.param} and table_name = {self.param} "
+            "order by ordinal_position",
+            (schema, name),
+        )
+        return {r[0]: str(r[1]) for r in rows} or None
+
+    def state_type(self, data_type: str) -> str | None:
+        """The state column type that keeps a value of `data_type` exactly and compares it
+        natively; None to keep it as canonical text (floats, JSON, arrays, anything else)."""
+        return None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,6 +15,15 @@ from dbt_braze.warehouse.base import Warehouse
 _locks: set[str] = set()
 _locks_guard = threading.Lock()
 _INSERT_CHUNK = 500
+# Types whose text form casts back to the same value, so state holds them typed (floats and
+# nested types stay canonical text).
+_STATE_TYPES = {
+    t: t
+    for t in (
+        "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DATE", "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE", "VARCHAR",
+    )
+}  # fmt: skip
 
 
 def _one_type(values: list[Any]) -> bool:
@@ -53,13 +63,10 @@ class DuckDBWarehouse(Warehouse):
     def _error(self, exc: Exception, sql: str) -> WarehouseError:
         return WarehouseError(f"DuckDB: {exc}", hint=f"while running: {sql[:200]}")
 
-    def columns(self, schema: str, name: str) -> list[str] | None:
-        rows = self.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            (schema, name),
-        )
-        return [r[0] for r in rows] or None
+    def state_type(self, data_type: str) -> str | None:
+        if re.fullmatch(r"DECIMAL\(\d+,\d+\)", data_type):
+            return data_type
+        return _STATE_TYPES.get(data_type)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

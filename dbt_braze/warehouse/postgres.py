@@ -16,6 +16,21 @@ from dbt_braze.errors import WarehouseError
 from dbt_braze.warehouse.base import Warehouse
 
 DIFF_WORK_MEM = "256MB"
+# Types whose text form casts back to the same value in the same session, so state can hold
+# them typed and compare them without casting every model row to text. Floats are left out:
+# their text is exact only at extra_float_digits >= 1.
+_STATE_TYPES = {
+    "boolean": "boolean",
+    "smallint": "smallint",
+    "integer": "integer",
+    "bigint": "bigint",
+    "numeric": "numeric",
+    "date": "date",
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+    "text": "text",
+    "character varying": "text",
+}
 
 
 def _lock_id(key: str) -> int:
@@ -102,13 +117,8 @@ class PostgresWarehouse(Warehouse):
             message += " (the connection to Postgres was lost)"
         return WarehouseError(f"Postgres: {message}", hint=f"while running: {sql[:200]}")
 
-    def columns(self, schema: str, name: str) -> list[str] | None:
-        rows = self.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = %s and table_name = %s order by ordinal_position",
-            (schema, name),
-        )
-        return [r[0] for r in rows] or None
+    def state_type(self, data_type: str) -> str | None:
+        return _STATE_TYPES.get(data_type)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

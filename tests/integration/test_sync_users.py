@@ -338,3 +338,64 @@ def test_duplicate_and_null_identifiers_are_reported_never_sent(
     assert ("7", "duplicate identifier") in _invalid_keys(project)
     state = project.query(f"select plan from {STATE} where dbt_braze__key = '7'")
     assert state == [(synced["7"].get("plan"),)]
+
+
+def _types(project: ExampleProject, schema: str, table: str) -> dict[str, str]:
+    rows = project.query(
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = '{schema}' and table_name = '{table}'"
+    )
+    return {name: str(kind).lower() for name, kind in rows}
+
+
+TEXT_TYPES = {"text", "varchar", "character varying"}
+
+
+def test_state_columns_keep_the_model_types(
+    warehouse_project: ExampleProject, emulator: Emulator
+) -> None:
+    project = warehouse_project
+    project.dbt("build", "-s", "+braze_users")
+    dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    model = _types(project, "analytics", "braze_users")
+    state = _types(project, "analytics_braze", "users__braze_users")
+    # Numbers, booleans and timestamps are held as the model has them, compared natively.
+    for column, attribute in [
+        ("lifetime_value", "ltv"),
+        ("order_count", "order_count"),
+        ("is_vip", "is_vip"),
+        ("last_order_at", "last_order_at"),
+    ]:
+        assert state[attribute] == model[column] and state[attribute] not in TEXT_TYPES
+    assert state["email"] in TEXT_TYPES
+    synced = _profiles(emulator)
+
+    # The model's column changes type: the state column becomes text, and nothing is resent.
+    execute(
+        project,
+        f"alter table {USERS} alter column order_count type varchar "
+        "using cast(order_count as varchar)",
+    )
+    before = emulator.stats()["requests"]
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert "changed=0 " in out.stdout and emulator.stats()["requests"] == before, out.stdout
+    assert _types(project, "analytics_braze", "users__braze_users")["order_count"] in TEXT_TYPES
+    execute(project, f"update {USERS} set order_count = 'seventy' where customer_id = 3")
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert "changed=1 " in out.stdout and "data_points=1 " in out.stdout, out.stdout
+    assert profile(emulator, "3") == {**synced["3"], "order_count": "seventy"}
+
+    # State tables of earlier versions hold every value as text: they still compare equal.
+    for attribute in ("ltv", "is_vip", "last_order_at"):
+        execute(
+            project,
+            f'alter table {STATE} alter column "{attribute}" type varchar '
+            f'using cast("{attribute}" as varchar)',
+        )
+    before = emulator.stats()["requests"]
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert "changed=0 " in out.stdout and emulator.stats()["requests"] == before, out.stdout
+    execute(project, f"update {USERS} set is_vip = not is_vip where customer_id = 4")
+    out = dbt_braze(project, "sync", "-s", "braze_users", emulator=emulator)
+    assert "changed=1 " in out.stdout and "data_points=1 " in out.stdout, out.stdout
+    assert profile(emulator, "4")["is_vip"] is not synced["4"]["is_vip"]
