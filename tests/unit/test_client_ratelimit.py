@@ -72,6 +72,32 @@ def test_pause_holds_everyone_and_headers_with_nothing_remaining_pause():
     assert limiter.reserve() == 0
 
 
+def test_nothing_remaining_of_a_window_full_of_our_own_requests_needs_no_pause():
+    clock = FakeClock()
+    limiter = RateLimiter(100, 3.0, clock=clock, sleep=clock.sleep)
+    for _ in range(100):
+        assert limiter.reserve() == 0
+        clock.now += 0.02
+    # Braze counted exactly our 100: the sliding window alone decides when the next may go.
+    limiter.observe(RateHeaders(limit=100, remaining=0, reset_in_s=3))
+    assert limiter.reserve() == pytest.approx(3.0 - 100 * 0.02)
+    clock.now += 1.01  # the oldest start has left the window
+    assert limiter.reserve() == 0
+
+
+def test_nothing_remaining_that_others_spent_pauses_until_the_reset():
+    clock = FakeClock()
+    limiter = RateLimiter(100, 3.0, clock=clock, sleep=clock.sleep)
+    for _ in range(40):  # our 40 of the 100 Braze counted: another client spent the rest
+        limiter.reserve()
+    limiter.observe(RateHeaders(limit=100, remaining=0, reset_in_s=2))
+    assert limiter.reserve() == pytest.approx(2.0)
+    # An hourly budget (a limit far above our window's) running out pauses as well.
+    clock.now += 2
+    limiter.observe(RateHeaders(limit=50_000, remaining=0, reset_in_s=900))
+    assert limiter.reserve() == pytest.approx(900)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.integers(1, 20), st.floats(0.1, 5), st.lists(st.floats(0, 0.5), max_size=200))
 def test_no_window_ever_holds_more_than_the_limit(limit, window, gaps):
