@@ -145,10 +145,13 @@ def write(figures: dict[str, Any], command: str) -> Path:
     if memory:
         peaks = ", ".join(f"{m['rows']:,}: {m['peak_rss_mb']:.0f} MB" for m in memory)
         top = max(m["peak_rss_mb"] for m in memory)
-        spread = top - min(m["peak_rss_mb"] for m in memory)
+        # SPEC section 5 asks for the same peak at 1M and 5M rows; smaller sizes are shown
+        # for the chart (a short run has less time to grow its heap) but not judged.
+        judged = [m["peak_rss_mb"] for m in memory if m["rows"] >= 1_000_000] or [top]
+        spread = max(judged) - min(judged)
         out.append(
-            f"| peak RSS of a first sync (Postgres), by model size | {peaks} | < 200 MB and "
-            f"flat: {_ok(top < 200 and spread < 0.1 * top)} |"
+            f"| peak RSS of a first sync (Postgres), by model size | {peaks} | < 200 MB, and "
+            f"within 10% from 1M rows up: {_ok(top < 200 and spread < 0.1 * max(judged))} |"
         )
     t = figures.get("throughput")
     if t:
