@@ -32,7 +32,7 @@ def _one_type(values: list[Any]) -> bool:
 
 
 # Known limitation: DuckDB runs inside the sync process, so the diff's own query memory counts
-# in the sync's peak RSS (about 400-610 MB at 1M users, docs/benchmarks.md), more when the diff
+# in the sync's peak RSS (about 365-490 MB at 1M users, docs/benchmarks.md), more when the diff
 # is most of a synced model (its removed-users count makes DuckDB hold the result whole).
 class DuckDBWarehouse(Warehouse):
     type = "duckdb"
