@@ -4,9 +4,7 @@ even when Braze refuses it or fails; TLS is always verified; plain http only on 
 from __future__ import annotations
 
 import http.server
-import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from dbt_braze.emulator import Emulator
 from dbt_braze.errors import ConfigError
 from tests.braze_cli import dbt_braze
 from tests.fixtures.dbt_project import ExampleProject
+from tests.fixtures.tls import self_signed_certificate
 
 KEY = "sk-live-SECRET-7f3a9c0d2e"
 WRONG_KEY = "sk-live-WRONGKEY-b81e44"
@@ -110,15 +109,7 @@ class _Endpoint:
 @pytest.fixture
 def untrusted_tls(tmp_path: Path) -> Iterator[str]:
     """An https server on loopback with a self-signed certificate nobody trusts."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a self-signed certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path)
     received: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
