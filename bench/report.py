@@ -169,7 +169,9 @@ def write(figures: dict[str, Any], command: str) -> Path:
             checks = "on" if r["local_checks"] else "off"
             out.append(
                 f"| client CPU per object (local checks {checks}, {r['objects']:,} objects) | "
-                f"{r['cpu_us_per_object']} us = {r['objects_per_s_per_core']:,} objects/s per "
+                f"{r['cpu_us_per_object']} us (median of "
+                f"{', '.join(str(u) for u in r.get('cpu_us_runs', [r['cpu_us_per_object']]))})"
+                f" = {r['objects_per_s_per_core']:,} objects/s per "
                 f"core | 75,000/s on one core: {_ok(r['fills_braze_limit_on_one_core'])} |"
             )
     pg = figures.get("postgres") or figures.get("duckdb")
