@@ -35,16 +35,16 @@ class Job:
     def relation(self) -> str:
         return self.wh.relation(self.config.model.schema, self.config.model.alias)
 
-    def model_columns(self) -> list[str]:
-        """The relation's real columns; every mapped one must be among them."""
+    def model_columns(self) -> dict[str, str]:
+        """The relation's real columns and their types; every mapped one must be among them."""
         model = self.config.model
-        columns = self.wh.columns(model.schema, model.alias)
+        columns = self.wh.column_types(model.schema, model.alias)
         if columns is None:
             raise WarehouseError(
                 f"relation {model.relation_name} does not exist",
                 hint=f"Run `dbt run -s {model.name}` first.",
             )
-        problems = check_columns(self.config, columns)
+        problems = check_columns(self.config, list(columns))
         if problems:
             raise ConfigError(problems)
         return columns

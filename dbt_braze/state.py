@@ -143,24 +143,22 @@ class StateStore:
                 f"create table {table} ({wh.quote(KEY)} {wh.text_type} primary key, "
                 f"{wh.quote(SYNCED_AT)} timestamp)"
             )
-            existing = {KEY: wh.text_type, SYNCED_AT: "timestamp"}
+            existing = {}
+        text = wh.text_type
         for attribute, model_type in attributes.items():
-            wanted = wh.state_type(model_type) or wh.text_type
             column = wh.quote(attribute)
-            if attribute not in existing:
+            held = existing.get(attribute)
+            if held is None:
                 # A newly mapped attribute: null for everyone, so the diff sends it once.
+                wanted = wh.state_type(model_type) or text
                 wh.execute(f"alter table {table} add column {column} {wanted}")
-                existing[attribute] = wanted
-            elif not same_type(wh, existing[attribute], model_type) and not is_text(
-                wh, existing[attribute]
-            ):
-                text = wh.text_type
+            elif not same_type(wh, held, model_type) and not is_text(wh, held):
                 wh.execute(
                     f"alter table {table} alter column {column} type {text} "
                     f"using cast({column} as {text})"
                 )
-                existing[attribute] = wh.text_type
-        return wh.column_types(self.schema, name) or existing  # as the warehouse names them
+        # Read back: the types as the warehouse names them, which the diff compares.
+        return wh.column_types(self.schema, name) or {}
 
     def ensure_ledger(self, name: str) -> None:
         wh = self.wh

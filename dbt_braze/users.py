@@ -37,10 +37,9 @@ _INVALID_REASONS = {NULL_ID: "null identifier", DUPLICATE_ID: "duplicate identif
 def sync_users(job: Job) -> None:
     """Diff the model against state, send the changes, advance state per acknowledged user."""
     config, wh, store, result = job.config, job.wh, job.store, job.result
-    columns = job.model_columns()
-    mapping = config.resolve_attributes(columns)
+    model_types = job.model_columns()
+    mapping = config.resolve_attributes(list(model_types))
     attributes = list(mapping.values())
-    model_types = wh.column_types(config.model.schema, config.model.alias) or {}
     name = table_name("users", config)
     if job.dry_run:
         state_types = wh.column_types(store.schema, name) or {}
