@@ -165,7 +165,7 @@ def users_diff(
     pending = f"kind in ('{NEW}', '{CHANGED}')"
     # A plain identifier of a type whose text casts back exactly can be matched as itself.
     native_key = None
-    if config.type == "users" and config.identifier.kind != "user_alias":
+    if config.identifier.kind != "user_alias":
         native_key = wh.state_type(model_types.get(config.identifier.column, ""))
 
     def stream_sql(c: str, extra: str = "") -> str:
@@ -244,9 +244,10 @@ def run_users_diff(wh: Warehouse, diff: UsersDiff) -> tuple[int, Iterator[list[t
         with wh.transaction():
             for statement in diff.setup:
                 wh.execute(statement)
-    batches = wh.stream(diff.sql)
     if diff.removed_sql is not None:
-        return int(wh.query(diff.removed_sql)[0][0]), batches
+        removed = int(wh.query(diff.removed_sql)[0][0])
+        return removed, wh.stream(diff.sql)
+    batches = wh.stream(diff.sql)
     if not diff.removed_in_rows:
         return 0, batches  # a first sync: nobody can have been removed
     first = next(batches, [])
